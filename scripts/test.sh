@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Sets up everything the tests need and runs them all.
+# Usage: ./scripts/test.sh [pytest arguments]
+set -euo pipefail
+source "$(dirname "$0")/bootstrap.sh"
+ensure_system_packages
+ensure_venv
+cd "$ROOT"
+echo ">> ruff" >&2
+"$VENV/bin/ruff" check app tests
+echo ">> pytest" >&2
+exec "$VENV/bin/python" -m pytest "$@"
