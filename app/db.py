@@ -24,7 +24,9 @@ async def create_pool(config: DbConfig, *, minsize: int = 1, maxsize: int = 10) 
 
 def classify_error(exc: BaseException) -> str:
     """A closed set of labels for api_timescaledb_errors_total."""
-    if isinstance(exc, psycopg2.OperationalError | ConnectionError | OSError):
+    if isinstance(
+        exc, psycopg2.OperationalError | psycopg2.InterfaceError | ConnectionError | OSError
+    ):
         return "connection"
     if isinstance(exc, TimeoutError):
         return "timeout"
@@ -38,6 +40,10 @@ def classify_error(exc: BaseException) -> str:
 
 
 ERROR_TYPES = ("connection", "timeout", "integrity", "data", "query", "other")
+
+
+def is_database_error(exc: BaseException) -> bool:
+    return isinstance(exc, psycopg2.Error | TimeoutError | ConnectionError)
 
 
 def is_unavailable(exc: BaseException) -> bool:

@@ -1,0 +1,1 @@
+"""The signals api: ingest, parse, store and serve Telegram messages and signals."""

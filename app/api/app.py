@@ -1,0 +1,78 @@
+"""The api's application factory: routes and collaborators in one place."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiopg
+import tornado.web
+from prometheus_client import CollectorRegistry
+
+from app.api.config import ApiConfig
+from app.api.context import ApiContext
+from app.api.handlers import ingest, read, registry, system
+from app.api.metrics import ApiMetrics
+from app.api.openapi import build_spec
+from app.web.handlers import LogsHandler, MetricsHandler, NotFoundHandler, request_logger, route
+from app.web.ratelimit import RateLimiter
+from app.web.security import CorsPolicy
+
+ID = r"([0-9]{1,18})"
+
+
+def routes() -> list[Any]:
+    channel_routes = []
+    for base in ("/telegram-channels", "/telegram/channels"):
+        channel_routes += [
+            route(base, registry.ChannelsHandler),
+            route(base + f"/{ID}", registry.ChannelHandler),
+        ]
+    return [
+        route("/", system.RootHandler),
+        route("/health", system.HealthHandler),
+        route("/ready", system.ReadyHandler),
+        route("/healthz", system.LivenessHandler),
+        route("/metrics", MetricsHandler),
+        route("/openapi.json", system.OpenApiHandler),
+        route("/logs", LogsHandler),
+        route("/ingest", ingest.IngestHandler),
+        route("/ingest/batch", ingest.IngestBatchHandler),
+        route("/signals", read.SignalsHandler),
+        route(f"/signals/{ID}", read.SignalHandler),
+        route("/messages", read.MessagesHandler),
+        route("/messages/reparse", read.ReparseHandler),
+        route("/forwarded-messages", read.ForwardedMessagesHandler),
+        route("/channels", read.ChannelsSummaryHandler),
+        route("/config/channels", registry.ConfiguredChannelsHandler),
+        *channel_routes,
+        route("/telegram/bots", registry.BotsHandler),
+        route(f"/telegram/bots/{ID}", registry.BotHandler),
+    ]
+
+
+def make_app(
+    config: ApiConfig, *, pool: aiopg.Pool, registry: CollectorRegistry
+) -> tornado.web.Application:
+    metrics = ApiMetrics(registry)
+    window = config.rate_limit_window_ms / 1000
+    ctx = ApiContext(
+        config=config,
+        pool=pool,
+        registry=registry,
+        metrics=metrics,
+        limiter=RateLimiter(config.rate_limit_max, window),
+        ingest_limiter=RateLimiter(config.ingest_rate_limit_max, window),
+    )
+    rules = routes()
+    return tornado.web.Application(
+        rules,
+        ctx=ctx,
+        registry=registry,
+        cors=CorsPolicy(config.cors_origins),
+        rate_limiter=ctx.limiter,
+        openapi=build_spec(),
+        route_patterns=[rule.kwargs["route"] for rule in rules],
+        default_handler_class=NotFoundHandler,
+        log_function=request_logger(metrics.http_duration),
+        compress_response=False,
+    )

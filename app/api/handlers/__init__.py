@@ -1,0 +1,1 @@
+"""HTTP handlers of the api: thin translations between HTTP and the store."""

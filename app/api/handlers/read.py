@@ -1,0 +1,103 @@
+"""Read endpoints over signals and raw messages, and the re-parse action."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.api.handlers.base import ApiHandler
+from app.api.schemas import ForwardedQuerySchema, ListQuerySchema, ReparseSchema
+from app.api.store import queries
+from app.api.store.reparse import reparse
+from app.web.handlers import ApiError
+
+_list_query = ListQuerySchema()
+_forwarded_query = ForwardedQuerySchema()
+_reparse = ReparseSchema()
+
+
+def _with_targets(row: dict[str, Any]) -> dict[str, Any]:
+    row["targets"] = list(row.get("targets") or [])
+    return row
+
+
+class _ListHandler(ApiHandler):
+    def filters(self) -> queries.Filters:
+        args = self.load(_list_query, self.query_args())
+        return queries.Filters(
+            limit=args["limit"],
+            channel=args["channel"],
+            type=args["type"],
+            asset=args["asset"],
+            search=args["search"],
+            status=args["status"],
+            from_=args["from_"],
+            to=args["to"],
+            cursor=args["cursor"],
+        )
+
+    async def page(self, fetch: Any) -> None:
+        filters = self.filters()
+        try:
+            rows, next_cursor = await fetch(self.pool, filters)
+        except queries.BadCursor as exc:
+            raise ApiError(400, "invalid_query", str(exc), fields={"cursor": [str(exc)]}) from None
+        self.write_json({"data": rows, "count": len(rows), "nextCursor": next_cursor})
+
+
+class SignalsHandler(_ListHandler):
+    async def get(self) -> None:
+        async def fetch(pool: Any, filters: queries.Filters) -> Any:
+            rows, cursor = await queries.list_signals(pool, filters)
+            return [_with_targets(r) for r in rows], cursor
+
+        await self.page(fetch)
+
+
+class SignalHandler(ApiHandler):
+    async def get(self, signal_id: str) -> None:
+        row = await queries.get_signal(self.pool, int(signal_id))
+        if row is None:
+            raise ApiError(404, "not_found", f"no signal with id {signal_id}")
+        self.write_json(_with_targets(row))
+
+    async def delete(self, signal_id: str) -> None:
+        self.require_api_key()
+        if not await queries.delete_signal(self.pool, int(signal_id)):
+            raise ApiError(404, "not_found", f"no signal with id {signal_id}")
+        self.write_json({"status": "deleted", "id": int(signal_id)})
+
+
+class MessagesHandler(_ListHandler):
+    async def get(self) -> None:
+        await self.page(queries.list_messages)
+
+
+class ReparseHandler(ApiHandler):
+    async def post(self) -> None:
+        self.require_api_key()
+        body = self.json_body() if self.request.body else {}
+        args = self.load(_reparse, body)
+        report = await reparse(
+            self.pool,
+            status=args["status"],
+            channel_id=args["channelId"],
+            from_=args["from_"],
+            to=args["to"],
+            limit=args["limit"],
+        )
+        self.write_json({"status": "ok", **report.as_dict()})
+
+
+class ForwardedMessagesHandler(ApiHandler):
+    async def get(self) -> None:
+        args = self.load(_forwarded_query, self.query_args())
+        rows = await queries.list_forwarded(
+            self.pool, args["limit"], args["channelId"], args["from_"], args["to"]
+        )
+        self.write_json({"data": rows, "count": len(rows)})
+
+
+class ChannelsSummaryHandler(ApiHandler):
+    async def get(self) -> None:
+        rows = await queries.channel_summaries(self.pool)
+        self.write_json({"data": rows, "count": len(rows)})

@@ -1,0 +1,108 @@
+"""From a validated ingest message to the rows to store: pure, no I/O."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from app.parsing.signals import NotASignal, Signal, parse_signal
+
+
+@dataclass(frozen=True, slots=True)
+class IngestRecord:
+    index: int
+    channel_id: int
+    message_id: int
+    ts: dt.datetime
+    text: str
+    channel_name: str | None
+    edit_date: dt.datetime | None
+    source: str
+    forwarded_to: dict[str, int] | None
+    signal: Signal | None
+    parse_status: str
+    parse_reason: str | None
+
+    @property
+    def key(self) -> tuple[int, int, dt.datetime]:
+        return (self.channel_id, self.message_id, self.ts)
+
+    def row(self) -> dict[str, Any]:
+        """The JSON object the batch SQL reads with jsonb_to_recordset."""
+        row: dict[str, Any] = {
+            "idx": self.index,
+            "channel_id": self.channel_id,
+            "message_id": self.message_id,
+            "ts": self.ts.isoformat(),
+            "text": self.text,
+            "channel_name": self.channel_name,
+            "edit_date": self.edit_date.isoformat() if self.edit_date else None,
+            "source": self.source,
+            "forwarded_to": self.forwarded_to,
+            "parse_status": self.parse_status,
+            "parse_reason": self.parse_reason,
+            "is_signal": self.signal is not None,
+        }
+        if self.signal is not None:
+            s = self.signal
+            row.update(
+                asset=s.asset,
+                signal_type=s.signal_type,
+                side=s.side,
+                buy_min=_num(s.buy_min),
+                buy_max=_num(s.buy_max),
+                target_1=_num(s.target_1),
+                target_2=_num(s.target_2),
+                target_final=_num(s.target_final),
+                targets=[str(t) for t in s.targets],
+                stop=_num(s.stop),
+            )
+        return row
+
+
+def _num(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def build_record(index: int, message: dict[str, Any]) -> IngestRecord:
+    outcome = parse_signal(message["text"])
+    signal = outcome if isinstance(outcome, Signal) else None
+    reason = outcome.reason if isinstance(outcome, NotASignal) else None
+    status = "signal" if signal is not None else outcome.status  # type: ignore[union-attr]
+    forwarded = message.get("forwardedTo")
+    return IngestRecord(
+        index=index,
+        channel_id=message["channelId"],
+        message_id=message["messageId"],
+        ts=message["timestamp"],
+        text=message["text"],
+        channel_name=message.get("channelName"),
+        edit_date=message.get("editDate"),
+        source=message.get("source") or "user",
+        forwarded_to=dict(forwarded) if forwarded else None,
+        signal=signal,
+        parse_status=status,
+        parse_reason=reason,
+    )
+
+
+def _edit_rank(record: IngestRecord) -> dt.datetime:
+    return record.edit_date or dt.datetime.min.replace(tzinfo=dt.UTC)
+
+
+def collapse_batch(records: list[IngestRecord]) -> tuple[list[IngestRecord], dict[int, int]]:
+    """One record per message key: the latest edit wins.
+
+    A single INSERT ... ON CONFLICT cannot touch the same row twice, so copies
+    inside one batch are folded here; the folded ones answer as duplicates of
+    the kept one. Returns the kept records and {folded index: kept index}.
+    """
+    kept: dict[tuple[int, int, dt.datetime], IngestRecord] = {}
+    for record in records:
+        current = kept.get(record.key)
+        if current is None or _edit_rank(record) > _edit_rank(current):
+            kept[record.key] = record
+    survivors = list(kept.values())
+    folded = {r.index: kept[r.key].index for r in records if kept[r.key].index != r.index}
+    return survivors, folded

@@ -1,0 +1,261 @@
+"""Marshmallow schemas: the ingest contract, query parameters, registry bodies,
+and the output shapes (used for the OpenAPI document)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate, validates_schema
+
+INT64 = validate.Range(min=-(2**63), max=2**63 - 1)
+MAX_TEXT = 100_000
+MAX_BATCH = 500
+
+
+class TimestampField(fields.Field):
+    """ISO 8601 (naive means UTC) or epoch milliseconds."""
+
+    default_error_messages = {"invalid": "Not an ISO 8601 date-time or epoch milliseconds."}
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> dt.datetime:
+        if isinstance(value, bool):
+            raise self.make_error("invalid")
+        if isinstance(value, int | float) or (isinstance(value, str) and value.isdigit()):
+            try:
+                return dt.datetime.fromtimestamp(int(value) / 1000, dt.UTC)
+            except (OverflowError, OSError, ValueError):
+                raise self.make_error("invalid") from None
+        if not isinstance(value, str):
+            raise self.make_error("invalid")
+        text = value.strip()
+        if text.endswith(("Z", "z")):
+            text = text[:-1] + "+00:00"
+        try:
+            parsed = dt.datetime.fromisoformat(text)
+        except ValueError:
+            raise self.make_error("invalid") from None
+        if len(text) < 10:  # fromisoformat accepts "2024"; a bare year is not a date
+            raise self.make_error("invalid")
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
+        return value.isoformat() if value is not None else None
+
+
+class ForwardedToSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    channelId = fields.Integer(required=True, strict=True, validate=INT64)
+    messageId = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+
+
+class IngestMessageSchema(Schema):
+    """One Telegram message as a producer (the gateway) sends it.
+
+    Unknown fields are ignored rather than refused, so that a newer producer
+    adding a field never loses messages against an older api.
+    """
+
+    class Meta:
+        unknown = EXCLUDE
+
+    channelId = fields.Integer(required=True, strict=True, validate=INT64)
+    messageId = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    timestamp = TimestampField(required=True)
+    text = fields.String(required=True, validate=validate.Length(max=MAX_TEXT))
+    channelName = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(max=256)
+    )
+    editDate = TimestampField(load_default=None, allow_none=True)
+    source = fields.String(load_default="user", validate=validate.OneOf(["user", "bot"]))
+    forwardedTo = fields.Nested(ForwardedToSchema, load_default=None, allow_none=True)
+
+    @validates_schema
+    def _edit_after_post(self, data: dict[str, Any], **kwargs: Any) -> None:
+        edit, posted = data.get("editDate"), data.get("timestamp")
+        if edit is not None and posted is not None and edit < posted:
+            raise ValidationError("editDate is earlier than timestamp", "editDate")
+
+
+class IngestBatchSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    messages = fields.List(
+        fields.Raw(),
+        required=True,
+        validate=validate.Length(min=1, max=MAX_BATCH),
+    )
+
+
+class SignalSchema(Schema):
+    id = fields.Integer()
+    channel_id = fields.Integer()
+    channel_name = fields.String(allow_none=True)
+    message_id = fields.Integer()
+    ts = fields.DateTime()
+    asset = fields.String()
+    signal_type = fields.String()
+    side = fields.String(metadata={"enum": ["buy", "sell"]})
+    buy_min = fields.Float(allow_none=True)
+    buy_max = fields.Float(allow_none=True)
+    target_1 = fields.Float(allow_none=True)
+    target_2 = fields.Float(allow_none=True)
+    target_final = fields.Float(allow_none=True)
+    targets = fields.List(fields.Float())
+    stop = fields.Float(allow_none=True)
+    raw_message = fields.String()
+    source = fields.String()
+    version = fields.Integer()
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+
+class IngestAnswerSchema(Schema):
+    status = fields.String()
+    duplicate = fields.Boolean()
+    edited = fields.Boolean()
+    parse = fields.Dict()
+    signal = fields.Nested(SignalSchema, allow_none=True)
+
+
+class MessageSchema(Schema):
+    id = fields.Integer()
+    channel_id = fields.Integer()
+    channel_name = fields.String(allow_none=True)
+    message_id = fields.Integer()
+    ts = fields.DateTime()
+    text = fields.String()
+    edit_date = fields.DateTime(allow_none=True)
+    source = fields.String()
+    forwarded_to = fields.Dict(allow_none=True)
+    parse_status = fields.String()
+    parse_reason = fields.String(allow_none=True)
+    version = fields.Integer()
+    received_at = fields.DateTime()
+
+
+class ListQuerySchema(Schema):
+    """Filters shared by /signals and /messages."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+    channel = fields.String(load_default=None, validate=validate.Length(max=256))
+    type = fields.String(load_default=None, validate=validate.Length(max=64))
+    asset = fields.String(load_default=None, validate=validate.Length(max=64))
+    search = fields.String(load_default=None, validate=validate.Length(max=256))
+    status = fields.String(
+        load_default=None, validate=validate.OneOf(["signal", "not_signal", "invalid"])
+    )
+    cursor = fields.String(load_default=None, validate=validate.Length(max=200))
+    from_ = TimestampField(data_key="from", load_default=None)
+    to = TimestampField(load_default=None)
+
+    @validates_schema
+    def _range(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if data.get("from_") and data.get("to") and data["from_"] > data["to"]:
+            raise ValidationError("from is after to", "from")
+
+
+class ForwardedQuerySchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+    channelId = fields.Integer(load_default=None)
+    from_ = TimestampField(data_key="from", load_default=None)
+    to = TimestampField(load_default=None)
+
+
+class ReparseSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    status = fields.String(
+        load_default=None, validate=validate.OneOf(["signal", "not_signal", "invalid"])
+    )
+    channelId = fields.Integer(load_default=None, strict=True)
+    from_ = TimestampField(data_key="from", load_default=None)
+    to = TimestampField(load_default=None)
+    limit = fields.Integer(load_default=None, strict=True, validate=validate.Range(min=1))
+
+
+class ChannelInSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    channel_id = fields.Integer(
+        data_key="channelId", load_default=None, allow_none=True, strict=True, validate=INT64
+    )
+    username = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Regexp(
+            r"^@?[A-Za-z][A-Za-z0-9_]{3,31}$", error="not a Telegram username"
+        ),
+    )
+    label = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    description = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(max=2000)
+    )
+    is_active = fields.Boolean(data_key="isActive", load_default=True)
+
+    @validates_schema
+    def _identified(self, data: dict[str, Any], partial: Any = None, **kwargs: Any) -> None:
+        if not partial and not data.get("channel_id") and not data.get("username"):
+            raise ValidationError("give channelId or username", "channelId")
+
+
+class ChannelSchema(Schema):
+    id = fields.Integer()
+    channelId = fields.Integer(attribute="channel_id", allow_none=True)
+    username = fields.String(allow_none=True)
+    label = fields.String()
+    description = fields.String(allow_none=True)
+    isActive = fields.Boolean(attribute="is_active")
+    createdAt = fields.DateTime(attribute="created_at")
+    updatedAt = fields.DateTime(attribute="updated_at")
+
+
+class BotInSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    username = fields.String(
+        required=True,
+        validate=validate.Regexp(
+            r"^@?[A-Za-z][A-Za-z0-9_]{3,31}$", error="not a Telegram username"
+        ),
+    )
+    token = fields.String(
+        required=True,
+        validate=validate.Regexp(r"^\d{5,12}:[A-Za-z0-9_-]{30,64}$", error="not a bot token"),
+    )
+    bot_type = fields.String(
+        data_key="botType",
+        load_default="ingestion",
+        validate=validate.OneOf(["ingestion", "notification", "forwarder"]),
+    )
+    description = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(max=2000)
+    )
+    is_active = fields.Boolean(data_key="isActive", load_default=True)
+
+
+class BotSchema(Schema):
+    id = fields.Integer()
+    username = fields.String()
+    tokenMasked = fields.String(attribute="token_masked")
+    botType = fields.String(attribute="bot_type")
+    description = fields.String(allow_none=True)
+    isActive = fields.Boolean(attribute="is_active")
+    createdAt = fields.DateTime(attribute="created_at")
+    updatedAt = fields.DateTime(attribute="updated_at")
+
+
+class ErrorSchema(Schema):
+    error = fields.Dict()

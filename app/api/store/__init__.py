@@ -1,0 +1,1 @@
+"""SQL for the api, one module per table group. Handlers never hold SQL."""

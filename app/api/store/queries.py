@@ -1,0 +1,211 @@
+"""Read queries over signals and raw messages, with keyset pagination."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import aiopg
+
+from app.api.store.rows import fetch_dicts, fetch_one_dict
+
+SIGNAL_COLUMNS = (
+    "id, channel_id, channel_name, message_id, ts, asset, signal_type, side, buy_min, buy_max,"
+    " target_1, target_2, target_final, targets, stop, raw_message, source, version,"
+    " created_at, updated_at"
+)
+MESSAGE_COLUMNS = (
+    "id, channel_id, channel_name, message_id, ts, text, edit_date, source, forwarded_to,"
+    " parse_status, parse_reason, version, received_at, updated_at"
+)
+
+
+class BadCursor(ValueError):
+    pass
+
+
+def encode_cursor(ts: dt.datetime, row_id: int) -> str:
+    raw = f"{ts.isoformat()}|{row_id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[dt.datetime, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        ts_text, id_text = raw.rsplit("|", 1)
+        return dt.datetime.fromisoformat(ts_text), int(id_text)
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise BadCursor("cursor is not one this api issued") from None
+
+
+@dataclass
+class Filters:
+    limit: int = 100
+    channel: str | None = None
+    type: str | None = None
+    asset: str | None = None
+    search: str | None = None
+    status: str | None = None
+    from_: dt.datetime | None = None
+    to: dt.datetime | None = None
+    cursor: str | None = None
+
+
+def _like(term: str) -> str:
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _common_where(f: Filters, text_column: str) -> tuple[list[str], dict[str, Any]]:
+    where: list[str] = []
+    params: dict[str, Any] = {}
+    if f.channel:
+        channel = f.channel.strip()
+        if channel.lstrip("-").isdigit():
+            where.append("channel_id = %(channel_id)s")
+            params["channel_id"] = int(channel)
+        else:
+            where.append("lower(channel_name) = lower(%(channel_name)s)")
+            params["channel_name"] = channel.lstrip("@")
+    if f.from_:
+        where.append("ts >= %(from)s")
+        params["from"] = f.from_
+    if f.to:
+        where.append("ts <= %(to)s")
+        params["to"] = f.to
+    if f.search:
+        params["search"] = _like(f.search)
+        if text_column == "raw_message":
+            where.append("(asset ILIKE %(search)s OR raw_message ILIKE %(search)s)")
+        else:
+            where.append(f"{text_column} ILIKE %(search)s")
+    if f.cursor:
+        cursor_ts, cursor_id = decode_cursor(f.cursor)
+        where.append("(ts, id) < (%(cursor_ts)s, %(cursor_id)s)")
+        params.update(cursor_ts=cursor_ts, cursor_id=cursor_id)
+    return where, params
+
+
+async def _page(
+    pool: aiopg.Pool, table: str, columns: str, where: list[str], params: dict[str, Any], limit: int
+) -> tuple[list[dict[str, Any]], str | None]:
+    clause = f"WHERE {' AND '.join(where)}" if where else ""
+    params["limit"] = limit + 1
+    query = f"SELECT {columns} FROM {table} {clause} ORDER BY ts DESC, id DESC LIMIT %(limit)s"
+    async with pool.acquire() as conn, conn.cursor() as cur:
+        await cur.execute(query, params)
+        rows = await fetch_dicts(cur)
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_cursor = encode_cursor(rows[-1]["ts"], rows[-1]["id"])
+    return rows, next_cursor
+
+
+async def list_signals(pool: aiopg.Pool, f: Filters) -> tuple[list[dict[str, Any]], str | None]:
+    where, params = _common_where(f, "raw_message")
+    if f.type:
+        where.append("lower(signal_type) = lower(%(type)s)")
+        params["type"] = f.type
+    if f.asset:
+        where.append("upper(asset) = upper(%(asset)s)")
+        params["asset"] = f.asset.lstrip("#$")
+    return await _page(pool, "tp_capital_signals", SIGNAL_COLUMNS, where, params, f.limit)
+
+
+async def list_messages(pool: aiopg.Pool, f: Filters) -> tuple[list[dict[str, Any]], str | None]:
+    where, params = _common_where(f, "text")
+    if f.status:
+        where.append("parse_status = %(status)s")
+        params["status"] = f.status
+    return await _page(pool, "telegram_messages", MESSAGE_COLUMNS, where, params, f.limit)
+
+
+async def list_forwarded(
+    pool: aiopg.Pool,
+    limit: int,
+    channel_id: int | None,
+    from_: dt.datetime | None,
+    to: dt.datetime | None,
+) -> list[dict[str, Any]]:
+    where = ["forwarded_to IS NOT NULL"]
+    params: dict[str, Any] = {"limit": limit}
+    if channel_id is not None:
+        where.append("channel_id = %(channel_id)s")
+        params["channel_id"] = channel_id
+    if from_:
+        where.append("ts >= %(from)s")
+        params["from"] = from_
+    if to:
+        where.append("ts <= %(to)s")
+        params["to"] = to
+    query = (
+        f"SELECT {MESSAGE_COLUMNS} FROM telegram_messages WHERE {' AND '.join(where)}"
+        " ORDER BY ts DESC, id DESC LIMIT %(limit)s"
+    )
+    async with pool.acquire() as conn, conn.cursor() as cur:
+        await cur.execute(query, params)
+        return await fetch_dicts(cur)
+
+
+async def get_signal(pool: aiopg.Pool, signal_id: int) -> dict[str, Any] | None:
+    async with pool.acquire() as conn, conn.cursor() as cur:
+        await cur.execute(
+            f"SELECT {SIGNAL_COLUMNS} FROM tp_capital_signals WHERE id = %s", (signal_id,)
+        )
+        return await fetch_one_dict(cur)
+
+
+async def delete_signal(pool: aiopg.Pool, signal_id: int) -> bool:
+    """Delete a signal; its message remembers it so a re-parse does not bring it back."""
+    query = """
+    WITH gone AS (
+        DELETE FROM tp_capital_signals WHERE id = %s
+        RETURNING channel_id, message_id, ts
+    )
+    UPDATE telegram_messages m SET signal_deleted_at = now()
+    FROM gone WHERE m.channel_id = gone.channel_id AND m.message_id = gone.message_id
+      AND m.ts = gone.ts
+    RETURNING m.id
+    """
+    async with pool.acquire() as conn, conn.cursor() as cur:
+        await cur.execute(query, (signal_id,))
+        return bool(await cur.fetchall())
+
+
+async def channel_summaries(pool: aiopg.Pool) -> list[dict[str, Any]]:
+    query = """
+    SELECT c.channel_id, c.channel_name, c.signal_count, c.last_signal_at,
+           last.id AS last_signal_id, last.asset AS last_signal_asset,
+           last.signal_type AS last_signal_type
+    FROM (
+        SELECT channel_id, max(channel_name) AS channel_name, count(*) AS signal_count,
+               max(ts) AS last_signal_at
+        FROM tp_capital_signals GROUP BY channel_id
+    ) c
+    CROSS JOIN LATERAL (
+        SELECT id, asset, signal_type FROM tp_capital_signals s
+        WHERE s.channel_id = c.channel_id ORDER BY ts DESC, id DESC LIMIT 1
+    ) last
+    ORDER BY c.last_signal_at DESC
+    """
+    async with pool.acquire() as conn, conn.cursor() as cur:
+        await cur.execute(query)
+        return await fetch_dicts(cur)
+
+
+async def ping(pool: aiopg.Pool) -> None:
+    async with pool.acquire() as conn, conn.cursor() as cur:
+        await cur.execute("SELECT 1")
+        await cur.fetchone()
+
+
+async def applied_migrations(pool: aiopg.Pool) -> list[str]:
+    async with pool.acquire() as conn, conn.cursor() as cur:
+        await cur.execute(
+            "SELECT version FROM schema_migrations WHERE target = 'signals' ORDER BY version"
+        )
+        return [row[0] for row in await cur.fetchall()]

@@ -1,0 +1,1 @@
+"""Tornado pieces shared by the api, the workspace service and the gateway."""
