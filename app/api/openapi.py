@@ -53,8 +53,8 @@ def build_spec() -> dict[str, Any]:
     for name, schema in [
         ("IngestMessage", schemas.IngestMessageSchema),
         ("IngestBatch", schemas.IngestBatchSchema),
-        ("IngestAnswer", schemas.IngestAnswerSchema),
         ("Signal", schemas.SignalSchema),
+        ("IngestAnswer", schemas.IngestAnswerSchema),
         ("Message", schemas.MessageSchema),
         ("ChannelIn", schemas.ChannelInSchema),
         ("Channel", schemas.ChannelSchema),

@@ -21,7 +21,13 @@ class TimestampField(fields.Field):
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> dt.datetime:
         if isinstance(value, bool):
             raise self.make_error("invalid")
-        if isinstance(value, int | float) or (isinstance(value, str) and value.isdigit()):
+        if isinstance(value, str) and value.strip().isdigit():
+            # A bare number is epoch milliseconds; short ones are refused rather than
+            # read as a year ("2024") or as a moment in January 1970.
+            if len(value.strip()) < 11:
+                raise self.make_error("invalid")
+            value = int(value)
+        if isinstance(value, int | float):
             try:
                 return dt.datetime.fromtimestamp(int(value) / 1000, dt.UTC)
             except (OverflowError, OSError, ValueError):

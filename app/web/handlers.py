@@ -52,6 +52,7 @@ class BaseHandler(tornado.web.RequestHandler):
     def initialize(self, route: str = "unmatched") -> None:
         self.route = route
         self.request_id = ""
+        self._sticky: dict[str, str] = {}
 
     # -- plumbing -------------------------------------------------------------
     def set_default_headers(self) -> None:
@@ -68,19 +69,24 @@ class BaseHandler(tornado.web.RequestHandler):
     def client_address(self) -> str:
         return self.request.remote_ip or "unknown"
 
+    def sticky_header(self, name: str, value: str) -> None:
+        """A header that must survive an error answer (send_error clears headers)."""
+        self._sticky[name] = value
+        self.set_header(name, value)
+
     def prepare(self) -> None:
         self._counted = True
         inflight = self.settings.setdefault("inflight", [0])
         inflight[0] += 1
         incoming = self.request.headers.get("X-Request-Id", "")
         self.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
-        self.set_header("X-Request-Id", self.request_id)
+        self.sticky_header("X-Request-Id", self.request_id)
         origin = self.cors.allowed_origin(self.request.headers.get("Origin"))
         if origin:
-            self.set_header("Access-Control-Allow-Origin", origin)
-            self.set_header("Access-Control-Expose-Headers", self.cors.expose_headers)
+            self.sticky_header("Access-Control-Allow-Origin", origin)
+            self.sticky_header("Access-Control-Expose-Headers", self.cors.expose_headers)
             if origin != "*":
-                self.add_header("Vary", "Origin")
+                self.sticky_header("Vary", "Origin")
         if self.request.method == "OPTIONS":
             return
         length = self.request.headers.get("Content-Length")
@@ -103,7 +109,7 @@ class BaseHandler(tornado.web.RequestHandler):
     def apply_rate_limit(self, limiter: RateLimiter, key: str) -> None:
         decision = limiter.hit(key)
         for name, value in decision.headers().items():
-            self.set_header(name, value)
+            self.sticky_header(name, value)
         if not decision.allowed:
             raise ApiError(
                 429,
@@ -151,6 +157,8 @@ class BaseHandler(tornado.web.RequestHandler):
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         exc = kwargs.get("exc_info", (None, None, None))[1]
+        for name, value in self._sticky.items():
+            self.set_header(name, value)
         if isinstance(exc, ApiError):
             for name, value in exc.headers.items():
                 self.set_header(name, value)

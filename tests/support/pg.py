@@ -36,12 +36,16 @@ def make_template(pg: LocalPg, target: str) -> str:
 
 def create_database_from(pg: LocalPg, template: str, prefix: str = "test") -> str:
     name = f"{prefix}_{next(_counter)}"
-    with admin_connect(pg) as conn, conn.cursor() as cur:
-        cur.execute(
-            sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
-                sql.Identifier(name), sql.Identifier(template)
+    conn = admin_connect(pg)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(
+                sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                    sql.Identifier(name), sql.Identifier(template)
+                )
             )
-        )
+    finally:
+        conn.close()
     return name
 
 

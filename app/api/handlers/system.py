@@ -20,9 +20,7 @@ class RootHandler(ApiHandler):
                 "version": __version__,
                 "uptimeSeconds": round(time.time() - self.ctx.started_at, 1),
                 "docs": "/openapi.json",
-                "endpoints": sorted(
-                    {rule.regex.pattern.rstrip("$") for rule in self.settings["rules"]}
-                ),
+                "endpoints": self.settings["route_patterns"],
             }
         )
 
