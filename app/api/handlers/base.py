@@ -74,5 +74,10 @@ class ApiHandler(BaseHandler):
                 self.on_database_unavailable()
         super().send_error(status_code, **kwargs)
 
+    def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
+        if value is not None and is_database_error(value) and is_unavailable(value):
+            return  # answered 503 and logged once as a warning in send_error
+        super().log_exception(typ, value, tb)
+
     def on_database_unavailable(self) -> None:
         """Hook for handlers that count their own outcomes."""
