@@ -78,11 +78,7 @@ class LocalPg:
         if self._as_root:
             uid = pwd.getpwnam("postgres")
             os.chown(self.datadir, uid.pw_uid, uid.pw_gid)
-            # runuser needs to traverse every parent of the data folder.
-            for parent in self.datadir.parents:
-                mode = parent.stat().st_mode
-                if not mode & 0o001:
-                    os.chmod(parent, mode | 0o001)
+        self._allow_traversal()
         os.chmod(self.datadir, 0o700)
         self._run(
             "initdb",
@@ -106,8 +102,18 @@ class LocalPg:
         with open(self.datadir / "postgresql.auto.conf", "a", encoding="utf-8") as conf:
             conf.write("\n".join(settings) + "\n")
 
+    def _allow_traversal(self) -> None:
+        """As root the server runs as `postgres`, which must traverse every parent."""
+        if not self._as_root:
+            return
+        for parent in self.datadir.parents:
+            mode = parent.stat().st_mode
+            if not mode & 0o001:
+                os.chmod(parent, mode | 0o001)
+
     def start(self, timeout: float = 30.0) -> None:
         self.init()
+        self._allow_traversal()
         self._run(
             "pg_ctl",
             "-D",
