@@ -1,0 +1,1 @@
+"""SQL for the workspace service and the importer. Handlers never hold SQL."""
