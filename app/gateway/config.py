@@ -1,0 +1,148 @@
+"""The gateway's configuration, read once from the environment (original variable names)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from app.config import ConfigError, Env, log_level
+
+DEFAULT_OUTBOX_MAX_BYTES = 100 * 1024 * 1024
+_USERNAME = re.compile(r"^@?[A-Za-z][A-Za-z0-9_]{3,31}$")
+
+
+@dataclass(frozen=True)
+class DcOverride:
+    """A fixed data centre: Telegram's test servers or a self-hosted MTProto server."""
+
+    dc_id: int
+    host: str
+    port: int
+    public_key_path: Path | None
+
+
+@dataclass(frozen=True)
+class GatewayConfig:
+    api_id: int
+    api_hash: str
+    phone_number: str | None
+    session_string: str | None
+    session_dir: Path
+    bot_token: str | None
+    channels: tuple[int | str, ...]
+    destination_channel: int | str | None
+    port: int
+    endpoints: tuple[str, ...]
+    token: str
+    max_retry_attempts: int
+    retry_delay_ms: int
+    request_timeout_s: float
+    failure_queue_path: Path
+    outbox_path: Path
+    outbox_max_bytes: int
+    log_level: str
+    dc: DcOverride | None
+    catchup_interval_s: float
+
+    @property
+    def session_file(self) -> Path:
+        """Telethon appends `.session` to the name it is given; this is the full path."""
+        return self.session_dir / "gateway.session"
+
+    @property
+    def bot_session_file(self) -> Path:
+        return self.session_dir / "bot.session"
+
+    @classmethod
+    def from_env(cls, env: Env | None = None, *, telegram_required: bool = True) -> GatewayConfig:
+        """`telegram_required=False` is for `tpcap recover`, which never talks to Telegram."""
+        env = env or Env()
+        token = env.token("API_SECRET_TOKEN")
+        assert token is not None
+        if telegram_required:
+            api_id = env.int("TELEGRAM_API_ID", minimum=1)
+            api_hash = env.str("TELEGRAM_API_HASH", required=True)
+            if not re.fullmatch(r"[0-9a-fA-F]{32}", api_hash):
+                raise ConfigError("TELEGRAM_API_HASH", "must be 32 hexadecimal characters")
+            channels = parse_channels("TELEGRAM_CHANNELS", env.list("TELEGRAM_CHANNELS"))
+            if not channels:
+                raise ConfigError("TELEGRAM_CHANNELS", "is required but not set")
+        else:
+            api_id, api_hash, channels = 0, "", ()
+        destination = env.optional_str("TELEGRAM_DESTINATION_CHANNEL_ID")
+        bot_token = env.optional_str("TELEGRAM_INGESTION_BOT_TOKEN")
+        if bot_token is not None and not re.fullmatch(r"\d{5,12}:[A-Za-z0-9_-]{30,64}", bot_token):
+            raise ConfigError("TELEGRAM_INGESTION_BOT_TOKEN", "is not a bot token (id:secret)")
+        outbox_path = Path(env.str("OUTBOX_PATH", "./data/outbox.sqlite3"))
+        return cls(
+            api_id=api_id,
+            api_hash=api_hash,
+            phone_number=env.optional_str("TELEGRAM_PHONE_NUMBER"),
+            session_string=env.optional_str("TELEGRAM_SESSION"),
+            session_dir=Path(env.str("SESSION_DIR", "./.session")),
+            bot_token=bot_token,
+            channels=channels,
+            destination_channel=(
+                parse_channels("TELEGRAM_DESTINATION_CHANNEL_ID", (destination,))[0]
+                if destination
+                else None
+            ),
+            port=env.port("GATEWAY_PORT", 4006),
+            endpoints=parse_endpoints(env.list("API_ENDPOINT", ("http://localhost:4005",))),
+            token=token,
+            max_retry_attempts=env.int("MAX_RETRY_ATTEMPTS", 3, minimum=1, maximum=100),
+            retry_delay_ms=env.int("RETRY_DELAY_MS", 5000, minimum=1, maximum=3_600_000),
+            request_timeout_s=env.int("API_TIMEOUT_MS", 10_000, minimum=100) / 1000,
+            failure_queue_path=Path(env.str("FAILURE_QUEUE_PATH", "./data/failure-queue.jsonl")),
+            outbox_path=outbox_path,
+            outbox_max_bytes=env.int("OUTBOX_MAX_BYTES", DEFAULT_OUTBOX_MAX_BYTES, minimum=65536),
+            log_level=log_level(env),
+            dc=parse_dc(env),
+            catchup_interval_s=env.int("CATCHUP_INTERVAL_S", 300, minimum=1),
+        )
+
+
+def parse_channels(variable: str, values: tuple[str, ...]) -> tuple[int | str, ...]:
+    """Marked ids (-100...) stay ints; usernames keep their text (without @)."""
+    channels: list[int | str] = []
+    for value in values:
+        if re.fullmatch(r"-?\d+", value):
+            channels.append(int(value))
+        elif _USERNAME.match(value):
+            channels.append(value.lstrip("@"))
+        else:
+            raise ConfigError(variable, f"{value!r} is neither a channel id nor a username")
+    return tuple(channels)
+
+
+def parse_endpoints(values: tuple[str, ...]) -> tuple[str, ...]:
+    endpoints = []
+    for value in values:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ConfigError("API_ENDPOINT", f"{value!r} is not an http(s) URL")
+        endpoints.append(value.rstrip("/"))
+    if not endpoints:
+        raise ConfigError("API_ENDPOINT", "is empty")
+    return tuple(endpoints)
+
+
+def parse_dc(env: Env) -> DcOverride | None:
+    dc_id = env.optional_str("TELEGRAM_DC_ID")
+    address = env.optional_str("TELEGRAM_DC_ADDRESS")
+    key = env.optional_str("TELEGRAM_SERVER_PUBLIC_KEY")
+    if dc_id is None and address is None and key is None:
+        return None
+    if dc_id is None or address is None:
+        missing = "TELEGRAM_DC_ID" if dc_id is None else "TELEGRAM_DC_ADDRESS"
+        raise ConfigError(missing, "is required when a DC override is configured")
+    number = env.int("TELEGRAM_DC_ID", minimum=1, maximum=1000)
+    host, sep, port_text = address.rpartition(":")
+    if not sep or not host or not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        raise ConfigError("TELEGRAM_DC_ADDRESS", f"must be host:port, got {address!r}")
+    key_path = Path(key) if key else None
+    if key_path is not None and not key_path.is_file():
+        raise ConfigError("TELEGRAM_SERVER_PUBLIC_KEY", f"no such file: {key_path}")
+    return DcOverride(number, host.strip("[]"), int(port_text), key_path)

@@ -1,0 +1,451 @@
+"""The durable outbox: every received message is on disk before any network call.
+
+SQLite from the standard library, WAL journal, synchronous=FULL: a committed
+entry survives a SIGKILL or a power cut. Entries leave only when an api
+answered 2xx for them. Dead letters stay in the same table (flag `dead`), so
+"kept on disk" needs no second file.
+
+`OutboxStore` is synchronous and owned by one thread; `Outbox` runs it on a
+single-thread executor so fsyncs never block the event loop, and folds
+concurrent `add` calls into one transaction (group commit).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import enum
+import json
+import logging
+import os
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+log = logging.getLogger("app.gateway.outbox")
+T = TypeVar("T")
+
+# Accounted per row on top of the payload: the row's other columns and index entries.
+ROW_OVERHEAD_BYTES = 160
+WARN_FRACTION = 0.8
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS entries (
+    seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+    channel_id  INTEGER NOT NULL,
+    message_id  INTEGER NOT NULL,
+    edit_key    TEXT    NOT NULL DEFAULT '',
+    payload     TEXT    NOT NULL,
+    size        INTEGER NOT NULL,
+    created_at  REAL    NOT NULL,
+    held        INTEGER NOT NULL DEFAULT 0,
+    dead        INTEGER NOT NULL DEFAULT 0,
+    dead_reason TEXT,
+    failed_at   REAL,
+    last_error  TEXT
+);
+CREATE UNIQUE INDEX IF NOT EXISTS entries_key ON entries (channel_id, message_id, edit_key);
+CREATE INDEX IF NOT EXISTS entries_dead_seq ON entries (dead, seq);
+CREATE TABLE IF NOT EXISTS channels (
+    channel_id    INTEGER PRIMARY KEY,
+    accepted_id   INTEGER NOT NULL DEFAULT 0,  -- highest message id an api accepted
+    synced_id     INTEGER NOT NULL DEFAULT 0,  -- every message up to it is here or accepted
+    refused_floor INTEGER                      -- lowest id refused while the outbox was full
+);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+"""
+
+# Dead letters with these reasons are retried automatically once an api is healthy;
+# the others (the api refused the content) only move through `tpcap recover`.
+AUTO_REDRAIN_REASONS = ("exhausted",)
+
+
+class AddResult(enum.Enum):
+    STORED = "stored"
+    DUPLICATE = "duplicate"  # the same version of the message is already waiting
+    REFUSED = "refused"  # outbox full
+
+
+@dataclass(frozen=True, slots=True)
+class NewEntry:
+    channel_id: int
+    message_id: int
+    edit_key: str
+    payload: str  # the ingest JSON object, serialised once
+    held: bool = False
+    # True when every earlier message of the channel is known to be here already
+    # (read in order from history, or live in a connection already caught up).
+    advances_sync: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    seq: int
+    channel_id: int
+    message_id: int
+    payload: str
+    created_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    seq: int
+    payload: str
+    reason: str
+    failed_at: float
+    error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxStats:
+    pending: int
+    dead: int
+    oldest_created_at: float | None
+    bytes_used: int
+    max_bytes: int
+
+
+class OutboxError(Exception):
+    """The outbox file cannot be opened or written."""
+
+
+class OutboxStore:
+    def __init__(self, path: Path, max_bytes: int, clock: Callable[[], float] = time.time) -> None:
+        self.path = Path(path)
+        self.max_bytes = max_bytes
+        self._clock = clock
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._db = sqlite3.connect(
+                self.path, isolation_level=None, check_same_thread=False, timeout=10
+            )
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.execute("PRAGMA busy_timeout=10000")
+            self._db.executescript(SCHEMA)
+        except sqlite3.Error as exc:
+            raise OutboxError(f"cannot open outbox {self.path}: {exc}") from exc
+        with contextlib.suppress(OSError):
+            os.chmod(self.path, 0o600)
+        self.bytes_used = self._db.execute("SELECT COALESCE(SUM(size), 0) FROM entries").fetchone()[
+            0
+        ]
+        self._warned = False
+        # Set on a refusal: once space is free again a catch-up should bring those back.
+        self.refusals_pending = False
+
+    def close(self) -> None:
+        self._db.close()
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    # -- writing --------------------------------------------------------------
+    def add_many(self, entries: list[NewEntry]) -> list[AddResult]:
+        results: list[AddResult] = []
+        now = self._clock()
+        with self._transaction() as db:
+            for entry in entries:
+                size = len(entry.payload.encode()) + ROW_OVERHEAD_BYTES
+                if self.bytes_used + size > self.max_bytes:
+                    self._refuse(db, entry)
+                    results.append(AddResult.REFUSED)
+                    continue
+                cursor = db.execute(
+                    "INSERT OR IGNORE INTO entries"
+                    " (channel_id, message_id, edit_key, payload, size, created_at, held)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        entry.channel_id,
+                        entry.message_id,
+                        entry.edit_key,
+                        entry.payload,
+                        size,
+                        now,
+                        int(entry.held),
+                    ),
+                )
+                if cursor.rowcount:
+                    self.bytes_used += size
+                    results.append(AddResult.STORED)
+                else:
+                    results.append(AddResult.DUPLICATE)
+                if entry.advances_sync:
+                    db.execute(
+                        "INSERT INTO channels (channel_id, synced_id) VALUES (?, ?)"
+                        " ON CONFLICT (channel_id) DO UPDATE"
+                        " SET synced_id = MAX(synced_id, excluded.synced_id)",
+                        (entry.channel_id, entry.message_id),
+                    )
+        self._check_fill()
+        return results
+
+    def mark_refused(self, channel_id: int, message_id: int) -> None:
+        """The next catch-up of the channel must read from before `message_id`."""
+        with self._transaction() as db:
+            self._mark_refused(db, channel_id, message_id)
+
+    def _refuse(self, db: sqlite3.Connection, entry: NewEntry) -> None:
+        # Remember the lowest refused id so catch-up re-reads the channel from there
+        # once space is free, even if later messages of the channel get accepted first.
+        self._mark_refused(db, entry.channel_id, entry.message_id)
+
+    def _mark_refused(self, db: sqlite3.Connection, channel_id: int, message_id: int) -> None:
+        self.refusals_pending = True
+        db.execute(
+            "INSERT INTO channels (channel_id, synced_id, refused_floor) VALUES (?, ?, ?)"
+            " ON CONFLICT (channel_id) DO UPDATE SET refused_floor ="
+            " MIN(COALESCE(refused_floor, excluded.refused_floor), excluded.refused_floor)",
+            (channel_id, message_id - 1, message_id),
+        )
+
+    def _check_fill(self) -> None:
+        fill = self.bytes_used / self.max_bytes
+        if fill >= WARN_FRACTION and not self._warned:
+            self._warned = True
+            log.warning(
+                "OUTBOX ALMOST FULL: new messages will be refused at OUTBOX_MAX_BYTES",
+                extra={"bytes_used": self.bytes_used, "max_bytes": self.max_bytes},
+            )
+        elif fill < WARN_FRACTION / 2:
+            self._warned = False
+
+    def release(self, entry: NewEntry, payload: str | None) -> None:
+        """End the hold of an entry waiting for its forward; `payload` replaces it if given."""
+        key = (entry.channel_id, entry.message_id, entry.edit_key)
+        where = "channel_id = ? AND message_id = ? AND edit_key = ?"
+        with self._transaction() as db:
+            row = db.execute(f"SELECT seq, size FROM entries WHERE {where}", key).fetchone()
+            if row is None:
+                return
+            seq, old_size = row
+            if payload is None:
+                db.execute("UPDATE entries SET held = 0 WHERE seq = ?", (seq,))
+                return
+            size = len(payload.encode()) + ROW_OVERHEAD_BYTES
+            db.execute(
+                "UPDATE entries SET held = 0, payload = ?, size = ? WHERE seq = ?",
+                (payload, size, seq),
+            )
+            self.bytes_used += size - old_size
+
+    def release_all_held(self) -> int:
+        """At start-up: holds left by a crash end without a forward (never forward twice)."""
+        with self._transaction() as db:
+            return db.execute("UPDATE entries SET held = 0 WHERE held = 1").rowcount
+
+    def mark_delivered(self, seqs: list[int]) -> None:
+        """Remove delivered entries and raise each channel's highest accepted id."""
+        if not seqs:
+            return
+        with self._transaction() as db:
+            freed = 0
+            accepted: dict[int, int] = {}
+            for chunk in _chunks(seqs, 500):
+                marks = ",".join("?" * len(chunk))
+                rows = db.execute(
+                    f"SELECT channel_id, message_id, size FROM entries WHERE seq IN ({marks})",
+                    chunk,
+                ).fetchall()
+                for channel_id, message_id, size in rows:
+                    freed += size
+                    accepted[channel_id] = max(accepted.get(channel_id, 0), message_id)
+                db.execute(f"DELETE FROM entries WHERE seq IN ({marks})", chunk)
+            db.executemany(
+                "INSERT INTO channels (channel_id, accepted_id) VALUES (?, ?)"
+                " ON CONFLICT (channel_id) DO UPDATE"
+                " SET accepted_id = MAX(accepted_id, excluded.accepted_id)",
+                list(accepted.items()),
+            )
+        self.bytes_used -= freed
+        self._check_fill()
+
+    def dead_letter(self, seqs: list[int], reason: str, error: str | None) -> None:
+        now = self._clock()
+        with self._transaction() as db:
+            db.executemany(
+                "UPDATE entries SET dead = 1, dead_reason = ?, failed_at = ?, last_error = ?"
+                " WHERE seq = ?",
+                [(reason, now, (error or "")[:500], seq) for seq in seqs],
+            )
+
+    def revive_dead(self, reasons: tuple[str, ...] = AUTO_REDRAIN_REASONS) -> int:
+        marks = ",".join("?" * len(reasons))
+        with self._transaction() as db:
+            return db.execute(
+                f"UPDATE entries SET dead = 0 WHERE dead = 1 AND dead_reason IN ({marks})",
+                reasons,
+            ).rowcount
+
+    def delete(self, seqs: list[int]) -> None:
+        with self._transaction() as db:
+            for chunk in _chunks(seqs, 500):
+                marks = ",".join("?" * len(chunk))
+                freed = db.execute(
+                    f"SELECT COALESCE(SUM(size), 0) FROM entries WHERE seq IN ({marks})", chunk
+                ).fetchone()[0]
+                db.execute(f"DELETE FROM entries WHERE seq IN ({marks})", chunk)
+                self.bytes_used -= freed
+
+    def touch(self) -> None:
+        """A real write, for the health check: proves the disk and the file accept writes."""
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO meta (key, value) VALUES ('health', ?)"
+                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (str(self._clock()),),
+            )
+
+    # -- reading --------------------------------------------------------------
+    def next_batch(self, limit: int, max_bytes: int) -> list[Entry]:
+        """The oldest deliverable entries, in arrival order, up to the first held one."""
+        rows = self._db.execute(
+            "SELECT seq, channel_id, message_id, payload, created_at, held, size FROM entries"
+            " WHERE dead = 0 ORDER BY seq LIMIT ?",
+            (limit,),
+        ).fetchall()
+        batch: list[Entry] = []
+        total = 0
+        for seq, channel_id, message_id, payload, created_at, held, size in rows:
+            # A held entry blocks the ones behind it so each channel stays in order.
+            if held or (batch and total + size > max_bytes):
+                break
+            batch.append(Entry(seq, channel_id, message_id, payload, created_at))
+            total += size
+        return batch
+
+    def stats(self) -> OutboxStats:
+        pending, oldest = self._db.execute(
+            "SELECT COUNT(*), MIN(created_at) FROM entries WHERE dead = 0"
+        ).fetchone()
+        dead = self._db.execute("SELECT COUNT(*) FROM entries WHERE dead = 1").fetchone()[0]
+        return OutboxStats(pending, dead, oldest, self.bytes_used, self.max_bytes)
+
+    def dead_letters(self, limit: int | None = None) -> list[DeadLetter]:
+        rows = self._db.execute(
+            "SELECT seq, payload, dead_reason, failed_at, last_error FROM entries"
+            " WHERE dead = 1 ORDER BY seq LIMIT ?",
+            (-1 if limit is None else limit,),
+        ).fetchall()
+        return [DeadLetter(*row) for row in rows]
+
+    def take_catchup_floor(self, channel_id: int) -> int | None:
+        """The id after which the channel history must be read (None: never seen).
+
+        The highest id up to which nothing can be missing, lowered below any id
+        refused while the outbox was full. Taking it clears the refusal mark in
+        the same transaction: the read that follows brings those messages back,
+        and a refusal during that read marks the channel again.
+        """
+        with self._transaction() as db:
+            row = db.execute(
+                "SELECT synced_id, refused_floor FROM channels WHERE channel_id = ?",
+                (channel_id,),
+            ).fetchone()
+            if row is None:
+                return None
+            synced, refused = row
+            if refused is not None:
+                db.execute(
+                    "UPDATE channels SET refused_floor = NULL WHERE channel_id = ?", (channel_id,)
+                )
+                return min(synced, refused - 1)
+            return synced
+
+    def set_baseline(self, channel_id: int, message_id: int) -> None:
+        """First sight of a channel: its history up to now is not ours to import."""
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO channels (channel_id, accepted_id, synced_id) VALUES (?, ?, ?)"
+                " ON CONFLICT (channel_id) DO NOTHING",
+                (channel_id, message_id, message_id),
+            )
+
+    def channels_with_refusals(self) -> list[int]:
+        rows = self._db.execute(
+            "SELECT channel_id FROM channels WHERE refused_floor IS NOT NULL"
+        ).fetchall()
+        return [row[0] for row in rows]
+
+    def accepted_ids(self) -> dict[int, int]:
+        return dict(self._db.execute("SELECT channel_id, accepted_id FROM channels").fetchall())
+
+
+def _chunks(items: list[int], size: int) -> Iterator[list[int]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def edit_key(payload: dict[str, Any]) -> str:
+    return payload.get("editDate") or ""
+
+
+def new_entry(
+    payload: dict[str, Any], *, held: bool = False, advances_sync: bool = False
+) -> NewEntry:
+    return NewEntry(
+        channel_id=payload["channelId"],
+        message_id=payload["messageId"],
+        edit_key=edit_key(payload),
+        payload=json.dumps(payload, ensure_ascii=False, separators=(",", ":")),
+        held=held,
+        advances_sync=advances_sync,
+    )
+
+
+class Outbox:
+    """The store on its own thread, with group commit for concurrent adds."""
+
+    def __init__(self, store: OutboxStore) -> None:
+        self.store = store
+        self._executor = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="outbox")
+        self._pending: list[tuple[NewEntry, asyncio.Future[AddResult]]] = []
+        self._flusher: asyncio.Task[None] | None = None
+        self.changed = asyncio.Event()  # set whenever deliverable entries may have appeared
+
+    @classmethod
+    def open(cls, path: Path, max_bytes: int) -> Outbox:
+        return cls(OutboxStore(path, max_bytes))
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+
+    async def add(self, entry: NewEntry) -> AddResult:
+        future: asyncio.Future[AddResult] = asyncio.get_running_loop().create_future()
+        self._pending.append((entry, future))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush())
+        return await future
+
+    async def _flush(self) -> None:
+        while self._pending:
+            batch, self._pending = self._pending, []
+            try:
+                results = await self.run(self.store.add_many, [entry for entry, _ in batch])
+            except Exception as exc:
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            for (_, future), result in zip(batch, results, strict=True):
+                if not future.done():
+                    future.set_result(result)
+            self.changed.set()
+
+    async def close(self) -> None:
+        if self._flusher is not None:
+            with contextlib.suppress(Exception):
+                await self._flusher
+        await self.run(self.store.close)
+        self._executor.shutdown(wait=True)
