@@ -38,19 +38,15 @@ class _ListHandler(ApiHandler):
     async def page(self, fetch: Any) -> None:
         filters = self.filters()
         try:
-            rows, next_cursor = await fetch(self.pool, filters)
+            page = await fetch(self.pool, filters)
         except queries.BadCursor as exc:
             raise ApiError(400, "invalid_query", str(exc), fields={"cursor": [str(exc)]}) from None
-        self.write_json({"data": rows, "count": len(rows), "nextCursor": next_cursor})
+        self.finish(page.to_json())
 
 
 class SignalsHandler(_ListHandler):
     async def get(self) -> None:
-        async def fetch(pool: Any, filters: queries.Filters) -> Any:
-            rows, cursor = await queries.list_signals(pool, filters)
-            return [_with_targets(r) for r in rows], cursor
-
-        await self.page(fetch)
+        await self.page(queries.list_signals)
 
 
 class SignalHandler(ApiHandler):

@@ -1,0 +1,292 @@
+# ruff: noqa: E501  (embedded SQL and Lua are kept on one line each)
+"""Api benchmark: each figure as a ratio to pgbench running the same SQL
+against the same database in the same run.
+
+    .venv/bin/python tests/perf/bench_api.py [--seconds 8]
+
+Starts its own durable PostgreSQL (fsync on, as in production) and a real
+`tpcap api` process, drives it with wrk (apt-get install wrk) over loopback,
+and prints a table. Nothing here asserts: the targets are printed next to
+the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))
+
+from app.config import DbConfig  # noqa: E402
+from app.localpg import LocalPg  # noqa: E402
+from app.migrate import migrate  # noqa: E402
+from tests.support.api import ApiProcess  # noqa: E402
+
+TOKEN = "bench-token-0123456789abcdefghijklmnopqrstuvwxyz"
+TEXT = (
+    "🟢Swing Trade\\n\\nAtivo: BOVAW32\\nCompra: 1,04 a 1,06\\nAlvo 1: 1,15\\n"
+    "Alvo 2: 2,15\\nAlvo final: 3,00\\nStop: 0,80"
+)
+
+# The api's own ingest statement for one message, with pgbench's :id.
+PGBENCH_INGEST = r"""
+\set id random(1, 2000000000)
+WITH input AS (SELECT * FROM jsonb_to_recordset(('[{"idx":0,"channel_id":-1009,"message_id":' || :id || ',"ts":"2026-11-20T13:00:00+00:00","text":"Swing Trade Ativo: BOVAW32","channel_name":"bench","edit_date":null,"source":"user","forwarded_to":null,"parse_status":"signal","parse_reason":null,"is_signal":true,"asset":"BOVAW32","signal_type":"Swing Trade","side":"buy","buy_min":"1.04","buy_max":"1.06","target_1":"1.15","target_2":"2.15","target_final":"3.00","targets":["1.15","2.15","3.00"],"stop":"0.80"}]')::jsonb) AS x(idx int, channel_id bigint, message_id bigint, ts timestamptz, text text, channel_name text, edit_date timestamptz, source text, forwarded_to jsonb, parse_status text, parse_reason text, is_signal boolean, asset text, signal_type text, side text, buy_min numeric, buy_max numeric, target_1 numeric, target_2 numeric, target_final numeric, targets numeric[], stop numeric)),
+msg AS (INSERT INTO telegram_messages AS m (channel_id, message_id, ts, text, channel_name, edit_date, source, forwarded_to, parse_status, parse_reason) SELECT channel_id, message_id, ts, text, channel_name, edit_date, source, forwarded_to, parse_status, parse_reason FROM input ON CONFLICT (channel_id, message_id, ts) DO NOTHING RETURNING m.channel_id, m.message_id, m.ts),
+sig AS (INSERT INTO tp_capital_signals (channel_id, message_id, ts, channel_name, source, asset, signal_type, side, buy_min, buy_max, target_1, target_2, target_final, targets, stop, raw_message) SELECT i.channel_id, i.message_id, i.ts, i.channel_name, i.source, i.asset, i.signal_type, i.side, i.buy_min, i.buy_max, i.target_1, i.target_2, i.target_final, i.targets, i.stop, i.text FROM input i JOIN msg USING (channel_id, message_id, ts) ON CONFLICT DO NOTHING RETURNING id)
+SELECT (SELECT count(*) FROM msg), (SELECT count(*) FROM sig);
+""".replace("\n", " ").replace(
+    r"\set id random(1, 2000000000) ", "\\set id random(1, 2000000000)\n"
+)
+
+PGBENCH_SINGLE_ROW = r"""
+\set id random(1, 2000000000)
+INSERT INTO telegram_messages (channel_id, message_id, ts, text, parse_status) VALUES (-1008, :id, '2026-11-20T13:00:00+00:00', 'x', 'not_signal') ON CONFLICT DO NOTHING;
+"""
+
+PGBENCH_SELECT = """SELECT id, channel_id, channel_name, message_id, ts, asset, signal_type, side, buy_min, buy_max, target_1, target_2, target_final, targets, stop, raw_message, source, version, created_at, updated_at FROM tp_capital_signals ORDER BY ts DESC, id DESC LIMIT 51;
+"""
+
+WRK_INGEST = """
+local counter = 0
+local base = 0
+function setup(thread)
+  thread:set("base", math.random(1, 1000) * 1000000000)
+end
+function init(args)
+  base = base + math.random(1, 999999) * 1000
+end
+request = function()
+  counter = counter + 1
+  local body = string.format(
+    '{"channelId": -1001234567890, "messageId": %d, "timestamp": "2026-11-20T13:00:00Z", "text": "TEXT", "channelName": "bench"}',
+    base + counter)
+  return wrk.format("POST", "/ingest", {["Content-Type"] = "application/json", ["X-Gateway-Token"] = "TOKEN"}, body)
+end
+""".replace("TEXT", TEXT.replace("\\", "\\\\")).replace("TOKEN", TOKEN)
+
+WRK_BATCH = """
+local counter = 0
+local base = 0
+function init(args)
+  base = math.random(1, 1000000) * 100000
+end
+request = function()
+  local parts = {}
+  for i = 1, 500 do
+    counter = counter + 1
+    parts[i] = string.format(
+      '{"channelId": -1002222222222, "messageId": %d, "timestamp": "2026-11-20T13:00:00Z", "text": "TEXT"}',
+      base + counter)
+  end
+  local body = '{"messages": [' .. table.concat(parts, ",") .. ']}'
+  return wrk.format("POST", "/ingest/batch", {["Content-Type"] = "application/json", ["X-Gateway-Token"] = "TOKEN"}, body)
+end
+""".replace("TEXT", TEXT.replace("\\", "\\\\")).replace("TOKEN", TOKEN)
+
+
+def pgbench(pg: LocalPg, script: Path, clients: int, seconds: int) -> float:
+    command = [
+        str(pg.bindir / "pgbench"),
+        "-n",
+        "-h",
+        pg.host,
+        "-p",
+        str(pg.port),
+        "-U",
+        "postgres",
+        "-c",
+        str(clients),
+        "-j",
+        str(min(clients, 2)),
+        "-T",
+        str(seconds),
+        "-f",
+        str(script),
+        "bench",
+    ]
+    env = {**os.environ, "PGOPTIONS": "-c search_path=tp_capital,public"}
+    out = subprocess.run(command, capture_output=True, text=True, env=env, check=True).stdout
+    match = re.search(r"tps = ([\d.]+) \(without initial connection time\)", out)
+    assert match, out
+    return float(match.group(1))
+
+
+def _ms(value: str, unit: str) -> float:
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def wrk(url: str, script: Path, clients: int, seconds: int) -> dict[str, float]:
+    command = [
+        "wrk",
+        "-c",
+        str(clients),
+        "-t",
+        str(min(clients, 2)),
+        "-d",
+        f"{seconds}s",
+        "--latency",
+        "-s",
+        str(script),
+        url,
+    ]
+    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    lat = {
+        p: _ms(v, u) for p, v, u in re.findall(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+    }
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {
+        "rate": rate,
+        "p50": lat.get("50", float("nan")),
+        "p99": lat.get("99", float("nan")),
+        "non2xx": float(errors.group(1)) if errors else 0.0,
+    }
+
+
+async def fixed_rate(url: str, rate: int, seconds: int) -> list[float]:
+    """Open-loop load: one request every 1/rate s, whatever the answers do."""
+    from tornado.httpclient import AsyncHTTPClient, HTTPRequest
+
+    AsyncHTTPClient.configure(None, max_clients=200)
+    client = AsyncHTTPClient()
+    latencies: list[float] = []
+    base = int(time.time() * 1000) * 1000
+
+    async def one(i: int) -> None:
+        body = json.dumps(
+            {
+                "channelId": -1003333333333,
+                "messageId": base + i,
+                "timestamp": "2026-11-20T13:00:00Z",
+                "text": TEXT.replace("\\n", "\n"),
+            }
+        )
+        started = time.perf_counter()
+        answer = await client.fetch(
+            HTTPRequest(
+                url + "/ingest",
+                method="POST",
+                body=body,
+                headers={"Content-Type": "application/json", "X-Gateway-Token": TOKEN},
+            ),
+            raise_error=False,
+        )
+        if answer.code == 200:
+            latencies.append((time.perf_counter() - started) * 1000)
+
+    tasks = []
+    start = time.perf_counter()
+    for i in range(rate * seconds):
+        delay = start + i / rate - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.ensure_future(one(i)))
+    await asyncio.gather(*tasks)
+    return latencies
+
+
+def pct(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100)[int(q) - 1] if len(values) > 1 else float("nan")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=int, default=8)
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("bench_api: wrk is needed: apt-get install -y wrk")
+    work = Path(tempfile.mkdtemp(prefix="tpcap-bench-"))
+    pg = LocalPg(work / "pg", durable=True)
+    pg.start()
+    db = DbConfig(pg.host, pg.port, "bench", "postgres", None, "tp_capital")
+    migrate(db, "signals")
+    scripts = {
+        name: work / name
+        for name in ("ingest.sql", "single.sql", "select.sql", "ingest.lua", "batch.lua")
+    }
+    scripts["ingest.sql"].write_text(PGBENCH_INGEST)
+    scripts["single.sql"].write_text(PGBENCH_SINGLE_ROW)
+    scripts["select.sql"].write_text(PGBENCH_SELECT)
+    scripts["ingest.lua"].write_text(WRK_INGEST)
+    scripts["batch.lua"].write_text(WRK_BATCH)
+    env = {
+        **pg.env("bench"),
+        "GATEWAY_SECRET_TOKEN": TOKEN,
+        "LOG_LEVEL": "warning",
+        "DB_POOL_MAX": "40",
+        "RATE_LIMIT_MAX": "100000000",
+        "INGEST_RATE_LIMIT_MAX": "100000000",
+    }
+    api = ApiProcess(env).start()
+    s = args.seconds
+    rows: list[tuple[str, str, str, str]] = []
+    try:
+        wrk(api.url, scripts["ingest.lua"], 8, 2)  # warm-up
+        for clients in (1, 8, 32):
+            base = pgbench(pg, scripts["ingest.sql"], clients, s)
+            got = wrk(api.url, scripts["ingest.lua"], clients, s)
+            rows.append(
+                (
+                    f"POST /ingest  c={clients}",
+                    f"{got['rate']:.0f} msg/s",
+                    f"pgbench same SQL {base:.0f} tps -> ratio {got['rate'] / base:.2f}"
+                    " (target >= 0.25)",
+                    f"p50 {got['p50']:.2f} ms, p99 {got['p99']:.2f} ms, non-2xx "
+                    f"{got['non2xx']:.0f}",
+                )
+            )
+        single = pgbench(pg, scripts["single.sql"], 4, s)
+        batch = wrk(api.url, scripts["batch.lua"], 4, s)
+        rows.append(
+            (
+                "POST /ingest/batch c=4 x500",
+                f"{batch['rate'] * 500:.0f} rows/s",
+                f"pgbench single-row INSERT c=4 {single:.0f} tps -> ratio "
+                f"{batch['rate'] * 500 / single:.2f} (target > 1)",
+                f"p50 {batch['p50']:.1f} ms, p99 {batch['p99']:.1f} ms",
+            )
+        )
+        select_base = pgbench(pg, scripts["select.sql"], 8, s)
+        (work / "get.lua").write_text("")
+        reads = wrk(api.url + "/signals?limit=50", work / "get.lua", 8, s)
+        rows.append(
+            (
+                "GET /signals?limit=50 c=8",
+                f"{reads['rate']:.0f} req/s",
+                f"pgbench same SELECT c=8 {select_base:.0f} tps -> ratio "
+                f"{reads['rate'] / select_base:.2f}",
+                f"p50 {reads['p50']:.2f} ms, p99 {reads['p99']:.2f} ms",
+            )
+        )
+        latencies = asyncio.run(fixed_rate(api.url, 100, max(s, 10)))
+        rows.append(
+            (
+                "POST /ingest at 100 req/s",
+                f"{len(latencies)} ok",
+                f"p50 {pct(latencies, 50):.2f} ms, p99 {pct(latencies, 99):.2f} ms",
+                "(target p99 < 20 ms)",
+            )
+        )
+    finally:
+        api.stop()
+        pg.remove()
+        shutil.rmtree(work, ignore_errors=True)
+    print(f"\napi benchmark ({os.cpu_count()} cores, durable PostgreSQL, {s}s per run)")
+    for row in rows:
+        print("  " + " | ".join(row))
+
+
+if __name__ == "__main__":
+    main()
