@@ -329,7 +329,11 @@ class OutboxStore:
         pending, oldest = self._db.execute(
             "SELECT COUNT(*), MIN(created_at) FROM entries WHERE dead = 0"
         ).fetchone()
-        dead = self._db.execute("SELECT COUNT(*) FROM entries WHERE dead = 1").fetchone()[0]
+        dead, used = self._db.execute(
+            "SELECT COUNT(*) FILTER (WHERE dead = 1), COALESCE(SUM(size), 0) FROM entries"
+        ).fetchone()
+        # Re-read: `tpcap recover export` may have removed entries from another process.
+        self.bytes_used = used
         return OutboxStats(pending, dead, oldest, self.bytes_used, self.max_bytes)
 
     def dead_letters(self, limit: int | None = None) -> list[DeadLetter]:

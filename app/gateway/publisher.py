@@ -40,6 +40,7 @@ MAX_BATCH_BYTES = 8 * 1024 * 1024  # half the api's body limit for a batch
 UNAUTHORIZED_MAX_BACKOFF_S = 300.0
 HEALTH_POLL_MAX_S = 5.0
 REVIVE_CHECK_INTERVAL_S = 30.0
+GAUGE_REFRESH_S = 1.0
 
 
 @dataclass
@@ -115,23 +116,34 @@ class Publisher:
         self.status = PublishStatus()
         self._unauthorized_backoff = retry_delay_s
         self._last_revive_check = 0.0
+        self._gauges_at = 0.0
         self._on_delivered = on_delivered
 
     # -- the loop -------------------------------------------------------------
     async def run(self) -> None:
-        await self.refresh_gauges()
+        await self.refresh_gauges(force=True)
         await self._revive_if_healthy(force=True)
         while True:
-            await self._revive_if_healthy()
-            self.outbox.changed.clear()
-            batch = await self.outbox.run(self.outbox.store.next_batch, MAX_BATCH, MAX_BATCH_BYTES)
-            if not batch:
-                await self.refresh_gauges()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.outbox.changed.wait(), REVIVE_CHECK_INTERVAL_S)
-                continue
-            await self.deliver(batch)
-            await self.refresh_gauges()
+            try:
+                await self._step()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # Entries stay in the outbox; a bug or a disk hiccup must not stop delivery.
+                log.exception("publisher step failed; retrying")
+                await self._sleep(self.retry_delay_s)
+
+    async def _step(self) -> None:
+        await self._revive_if_healthy()
+        self.outbox.changed.clear()
+        batch = await self.outbox.run(self.outbox.store.next_batch, MAX_BATCH, MAX_BATCH_BYTES)
+        if not batch:
+            await self.refresh_gauges(force=True)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.outbox.changed.wait(), REVIVE_CHECK_INTERVAL_S)
+            return
+        await self.deliver(batch)
+        await self.refresh_gauges()
 
     async def deliver(self, batch: list[Entry]) -> None:
         try:
@@ -174,7 +186,7 @@ class Publisher:
             await self.outbox.run(
                 self.outbox.store.dead_letter, [e.seq for e in batch], "exhausted", str(exc)
             )
-            await self.refresh_gauges()
+            await self.refresh_gauges(force=True)
             await self._wait_until_healthy()
             return
         self._unauthorized_backoff = self.retry_delay_s
@@ -278,9 +290,14 @@ class Publisher:
         revived = await self.outbox.run(self.outbox.store.revive_dead)
         if revived:
             log.info("an api is healthy again; dead letters back in line", extra={"count": revived})
-        await self.refresh_gauges()
+        await self.refresh_gauges(force=True)
 
-    async def refresh_gauges(self) -> None:
+    async def refresh_gauges(self, *, force: bool = False) -> None:
+        # Counting a 100,000-entry backlog takes milliseconds: not after every batch.
+        now = time.monotonic()
+        if not force and now - self._gauges_at < GAUGE_REFRESH_S:
+            return
+        self._gauges_at = now
         stats = await self.outbox.run(self.outbox.store.stats)
         self.metrics.outbox_entries.set(stats.pending)
         self.metrics.failure_queue_size.set(stats.dead)
