@@ -4,9 +4,31 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from app.parsing.signals import NotASignal, Signal, parse_signal
+
+# numeric(20, 8) holds up to 10^12; a larger "price" would make PostgreSQL
+# refuse the whole batch statement, so it is refused here, for this message only.
+MAX_PRICE = Decimal(10) ** 12
+
+
+def storable_text(text: str) -> str:
+    """What PostgreSQL can store: no NUL characters, no lone UTF-16 surrogates."""
+    text = text.replace("\x00", "\ufffd")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = text.encode("utf-8", "replace").decode("utf-8")
+    return text
+
+
+def _out_of_range(signal: Signal) -> Decimal | None:
+    for price in (signal.buy_min, signal.buy_max, signal.stop, *signal.targets):
+        if price is not None and abs(price) >= MAX_PRICE:
+            return price
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,18 +88,22 @@ def _num(value: Any) -> str | None:
 
 
 def build_record(index: int, message: dict[str, Any]) -> IngestRecord:
-    outcome = parse_signal(message["text"])
+    text = storable_text(message["text"])
+    outcome = parse_signal(text)
     signal = outcome if isinstance(outcome, Signal) else None
     reason = outcome.reason if isinstance(outcome, NotASignal) else None
     status = "signal" if signal is not None else outcome.status  # type: ignore[union-attr]
+    if signal is not None and (huge := _out_of_range(signal)) is not None:
+        signal, status, reason = None, "invalid", f"price {huge} is out of the storable range"
+    channel_name = message.get("channelName")
     forwarded = message.get("forwardedTo")
     return IngestRecord(
         index=index,
         channel_id=message["channelId"],
         message_id=message["messageId"],
         ts=message["timestamp"],
-        text=message["text"],
-        channel_name=message.get("channelName"),
+        text=text,
+        channel_name=storable_text(channel_name) if channel_name else None,
         edit_date=message.get("editDate"),
         source=message.get("source") or "user",
         forwarded_to=dict(forwarded) if forwarded else None,

@@ -263,3 +263,28 @@ async def test_metrics_count_ingest_outcomes(api_url: str) -> None:
     assert 'api_timescaledb_errors_total{error_type="connection"} 0.0' in metrics
     assert "api_http_request_duration_seconds_bucket" in metrics
     assert 'route="/ingest"' in metrics
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "nul\x00inside",
+        "lone surrogate \ud800 here",
+        "Ativo: BIG\nCompra: 1.000.000.000.000,00\nAlvo: 2.000.000.000.000,00\nStop: 1,00",
+    ],
+)
+async def test_awkward_text_is_stored_not_a_poison_pill(
+    api_url: str, signals_db: DbConfig, text: str
+) -> None:
+    import json as jsonlib
+
+    body = jsonlib.dumps([message(1, text), message(2)])
+    answer = await call(
+        "POST",
+        api_url + "/ingest/batch",
+        body=body,
+        headers={**TOKEN, "Content-Type": "application/json"},
+    )
+    assert answer.status == 200, answer.body
+    assert answer.json["accepted"] == 2
+    assert rows(signals_db, "SELECT count(*) FROM telegram_messages") == [(2,)]
