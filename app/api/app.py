@@ -8,6 +8,7 @@ import aiopg
 import tornado.web
 from prometheus_client import CollectorRegistry
 
+from app.api.coalescer import IngestCoalescer
 from app.api.config import ApiConfig
 from app.api.context import ApiContext
 from app.api.handlers import ingest, read, registry, system
@@ -62,6 +63,11 @@ def make_app(
         metrics=metrics,
         limiter=RateLimiter(config.rate_limit_max, window),
         ingest_limiter=RateLimiter(config.ingest_rate_limit_max, window),
+        coalescer=IngestCoalescer(
+            pool,
+            max_inflight=max(1, config.db_pool_max // 2),
+            observe=metrics.ingest_group_size.observe,
+        ),
     )
     rules = routes()
     return tornado.web.Application(

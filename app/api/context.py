@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import aiopg
 from prometheus_client import CollectorRegistry
 
+from app.api.coalescer import IngestCoalescer
 from app.api.config import ApiConfig
 from app.api.metrics import ApiMetrics
 from app.web.ratelimit import RateLimiter
@@ -21,4 +22,5 @@ class ApiContext:
     metrics: ApiMetrics
     limiter: RateLimiter
     ingest_limiter: RateLimiter
+    coalescer: IngestCoalescer
     started_at: float = field(default_factory=time.time)

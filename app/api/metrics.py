@@ -59,6 +59,12 @@ class ApiMetrics:
             ["parse_status"],
             registry=registry,
         )
+        self.ingest_group_size = Histogram(
+            "api_ingest_group_size",
+            "Single-message ingests committed together by one statement (group commit)",
+            registry=registry,
+            buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256, 500),
+        )
         self.db_up = Gauge(
             "api_timescaledb_up", "1 when the last database check succeeded", registry=registry
         )

@@ -288,3 +288,26 @@ async def test_awkward_text_is_stored_not_a_poison_pill(
     assert answer.status == 200, answer.body
     assert answer.json["accepted"] == 2
     assert rows(signals_db, "SELECT count(*) FROM telegram_messages") == [(2,)]
+
+
+async def test_concurrent_single_ingests_are_committed_in_groups(
+    api_url: str, signals_db: DbConfig
+) -> None:
+    answers = await asyncio.gather(
+        *(
+            call("POST", api_url + "/ingest", json_body=message(i + 1), headers=TOKEN)
+            for i in range(300)
+        )
+    )
+    assert [a.status for a in answers] == [200] * 300
+    assert all(a.json["duplicate"] is False for a in answers)
+    assert len({a.json["signal"]["id"] for a in answers}) == 300
+    assert rows(signals_db, "SELECT count(*) FROM telegram_messages") == [(300,)]
+    metrics = (await call("GET", api_url + "/metrics")).body.decode()
+    statements = next(
+        float(line.split()[-1])
+        for line in metrics.splitlines()
+        if line.startswith("api_ingest_group_size_count")
+    )
+    assert "api_ingest_group_size_sum 300.0" in metrics
+    assert statements < 300  # some requests shared a statement

@@ -102,7 +102,7 @@ class IngestHandler(_IngestBase):
                 400, "validation_failed", "message failed validation", fields=exc.messages
             ) from None
         record = build_record(0, message)
-        outcome = (await store_records(self.pool, [record]))[0]
+        outcome = await self.ctx.coalescer.submit(record)
         self.ctx.metrics.db_up.set(1)
         self.count(record, outcome)
         self.write_json(answer(record, outcome))
