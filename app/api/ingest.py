@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from app.parsing.signals import NotASignal, Signal, parse_signal
+
+log = logging.getLogger("app.api.ingest")
 
 # numeric(20, 8) holds up to 10^12; a larger "price" would make PostgreSQL
 # refuse the whole batch statement, so it is refused here, for this message only.
@@ -93,6 +96,16 @@ def build_record(index: int, message: dict[str, Any]) -> IngestRecord:
     signal = outcome if isinstance(outcome, Signal) else None
     reason = outcome.reason if isinstance(outcome, NotASignal) else None
     status = "signal" if signal is not None else outcome.status  # type: ignore[union-attr]
+    if reason and reason.startswith("parser error"):
+        # The parser never raises; this marks a parser bug worth a re-parse later.
+        log.error(
+            "parser failed on a message",
+            extra={
+                "reason": reason,
+                "channel_id": message["channelId"],
+                "message_id": message["messageId"],
+            },
+        )
     if signal is not None and (huge := _out_of_range(signal)) is not None:
         signal, status, reason = None, "invalid", f"price {huge} is out of the storable range"
     channel_name = message.get("channelName")
