@@ -24,6 +24,7 @@ from telethon.sessions import MemorySession
 from app.config import DbConfig, Env
 from app.gateway.config import GatewayConfig
 from app.gateway.service import Gateway
+from app.gateway.session import open_file_session
 from app.localpg import free_port
 from tests.conftest import GATEWAY_TOKEN
 from tests.gateway.fake_telegram import FakeClient, FakeTelegram
@@ -124,10 +125,20 @@ def stored_ids(db: DbConfig, channel_id: int = CHANNEL_ID) -> list[int]:
     return ids
 
 
+def make_session_file(env: dict[str, str]) -> Path:
+    """An (empty) Telethon session file, 0600 in a 0700 dir: what `gateway login` leaves."""
+    path = Path(env["SESSION_DIR"]) / "gateway.session"
+    session = open_file_session(path, create=True)
+    assert session is not None
+    session.close()
+    return path
+
+
 class GatewayProcess:
     """`python -m app gateway` as a child process, Telegram replaced through the test hook."""
 
     def __init__(self, env: dict[str, str], feed: Path, log_path: Path | None = None) -> None:
+        make_session_file(env)
         self.env = {
             **os.environ,
             **env,
