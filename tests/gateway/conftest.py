@@ -137,15 +137,21 @@ def make_session_file(env: dict[str, str]) -> Path:
 class GatewayProcess:
     """`python -m app gateway` as a child process, Telegram replaced through the test hook."""
 
-    def __init__(self, env: dict[str, str], feed: Path, log_path: Path | None = None) -> None:
-        make_session_file(env)
-        self.env = {
-            **os.environ,
-            **env,
-            "PYTHONPATH": str(REPO),
-            "TPCAP_GATEWAY_TEST_TELEGRAM_FACTORY": "tests.gateway.fake_telegram:factory",
-            "FAKE_TELEGRAM_FEED": str(feed),
-        }
+    def __init__(
+        self,
+        env: dict[str, str],
+        feed: Path | None,
+        log_path: Path | None = None,
+        *,
+        session: bool = True,
+    ) -> None:
+        """`feed=None` runs the production client factory (no test hook at all)."""
+        if session:
+            make_session_file(env)
+        self.env = {**os.environ, **env, "PYTHONPATH": str(REPO)}
+        if feed is not None:
+            self.env["TPCAP_GATEWAY_TEST_TELEGRAM_FACTORY"] = "tests.gateway.fake_telegram:factory"
+            self.env["FAKE_TELEGRAM_FEED"] = str(feed)
         self.port = int(env["GATEWAY_PORT"])
         self.log_path = log_path
         self.process: subprocess.Popen[bytes] | None = None
