@@ -456,7 +456,7 @@ def _map_category(
     if name != source:
         notes.append(f"{where}: name {source!r} -> {name!r}")
     display = label if isinstance(label, str) and label.strip() else source
-    display, _ = clean_text(display.strip()[: domain.DISPLAY_NAME_MAX])
+    display = clean_text(display.strip()[: domain.DISPLAY_NAME_MAX])[0].strip() or name
     description = raw.get("description")
     if description is not None and not isinstance(description, str):
         notes.append(f"{where}: description is not text; dropped")
@@ -475,8 +475,10 @@ def _map_category(
         notes.append(f"{where}: icon {icon!r} is not a short name; dropped")
         icon = None
     order = _first(raw, ("sortOrder", "sort_order", "order", "displayOrder", "display_order"))
-    if order is not None and (isinstance(order, bool) or not isinstance(order, int)):
-        notes.append(f"{where}: order {order!r} is not an integer -> 100")
+    if order is not None and (
+        isinstance(order, bool) or not isinstance(order, int) or abs(order) > 1_000_000
+    ):
+        notes.append(f"{where}: order {order!r} is not a small integer -> 100")
         order = None
     active = _first(raw, ("isActive", "is_active", "active"))
     if active is not None and not isinstance(active, bool):
