@@ -28,6 +28,8 @@ ITEM_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
 # Path segments under /api/items/ that are routes, so never item ids.
 RESERVED_ITEM_IDS = frozenset({"stats"})
 CATEGORY_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,62}[a-z0-9])?$")
+# Path segments under /api/categories/ that are routes, so never category names.
+RESERVED_CATEGORY_NAMES = frozenset({"validate"})
 COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
 
 
@@ -76,6 +78,12 @@ def slugify(value: str) -> str:
     )
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")
     return slug[:64].rstrip("-")
+
+
+def category_name(value: str) -> str:
+    """The category name free text becomes: a slug that is not a route ("" if none)."""
+    slug = slugify(value)
+    return f"{slug}-category" if slug in RESERVED_CATEGORY_NAMES else slug
 
 
 def clean_tags(tags: list[str]) -> list[str]:

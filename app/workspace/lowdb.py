@@ -126,7 +126,9 @@ def decode_document(raw: bytes, name: str) -> Any:
     try:
         return json.loads(text, parse_constant=refuse_constant)
     except json.JSONDecodeError as exc:
-        raise LowDbFileError(f"{name}: line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+        # json's "Unterminated string starting at" expects a position after it.
+        message = exc.msg[:-3] + " here" if exc.msg.endswith(" at") else exc.msg
+        raise LowDbFileError(f"{name}: line {exc.lineno}, column {exc.colno}: {message}") from None
     except RecursionError:
         raise LowDbFileError(f"{name}: nests too deeply to be a LowDB library") from None
 
@@ -448,11 +450,11 @@ def _map_category(
     notes: list[str] = []
     source = _first(raw, ("name", "id", "slug", "value"))
     label = _first(raw, ("displayName", "display_name", "label", "title"))
-    if not isinstance(source, str) or not domain.slugify(source):
+    if not isinstance(source, str) or not domain.category_name(source):
         source = label if isinstance(label, str) else None
-    if not isinstance(source, str) or not domain.slugify(source):
+    if not isinstance(source, str) or not domain.category_name(source):
         return None, [f"{where}: has no usable name; skipped ({json.dumps(raw)[:120]})"], []
-    name = domain.slugify(source)
+    name = domain.category_name(source)
     if name != source:
         notes.append(f"{where}: name {source!r} -> {name!r}")
     display = label if isinstance(label, str) and label.strip() else source
@@ -736,7 +738,7 @@ def _item_category(
     notes: list[str],
     original: dict[str, Any],
 ) -> str:
-    if not isinstance(value, str) or not domain.slugify(value):
+    if not isinstance(value, str) or not domain.category_name(value):
         name = domain.FALLBACK_CATEGORY
         notes.append(f"category {'missing' if value is None else repr(value)} -> {name!r}")
         if value is not None:
@@ -747,7 +749,7 @@ def _item_category(
     else:
         resolved = known.resolve(value)
         if resolved is None:
-            resolved = domain.slugify(value)
+            resolved = domain.category_name(value)
             known.add(resolved, value.strip())
             undefined[resolved] = 0
         name = resolved

@@ -158,10 +158,13 @@ class CategoryCreateSchema(Schema):
 
     name = fields.String(
         required=True,
-        validate=validate.Regexp(
-            domain.CATEGORY_NAME,
-            error="lower-case letters, digits and inner hyphens, at most 64 characters",
-        ),
+        validate=[
+            validate.Regexp(
+                domain.CATEGORY_NAME,
+                error="lower-case letters, digits and inner hyphens, at most 64 characters",
+            ),
+            validate.NoneOf(domain.RESERVED_CATEGORY_NAMES, error="is a reserved name"),
+        ],
     )
     display_name = Text(
         load_default=None, validate=validate.Length(min=1, max=domain.DISPLAY_NAME_MAX)

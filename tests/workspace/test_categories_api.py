@@ -56,6 +56,7 @@ async def test_display_name_defaults_to_name(client: Client) -> None:
         {"name": "-leading"},
         {"name": "x" * 65},
         {"name": ""},
+        {"name": "validate"},
         {"display_name": "no name"},
         {"name": "ok", "color": "red"},
         {"name": "ok", "sort_order": "1"},

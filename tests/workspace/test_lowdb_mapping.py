@@ -291,6 +291,16 @@ def test_fallback_category_is_created_when_missing_everywhere() -> None:
     assert plan.items[0].category == "outros"
 
 
+def test_reserved_category_names_are_renamed() -> None:
+    doc = {
+        "items": [{"id": "a1", "title": "t", "description": "d", "category": "Validate"}],
+        "categories": [],
+    }
+    plan = plan_of(doc)
+    assert plan.items[0].category == "validate-category"
+    assert [row.name for row in plan.categories] == ["validate-category"]
+
+
 def test_category_aliases_resolve_to_database_names() -> None:
     doc = {
         "items": [
