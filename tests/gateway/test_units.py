@@ -234,3 +234,46 @@ def test_batch_answer_splits_accepted_and_invalid(tmp_path: Path) -> None:
     )
     assert outcome.delivered == [entries[0].seq, entries[2].seq]
     assert [seq for seq, _ in outcome.invalid] == [entries[1].seq]
+
+
+# -- the production client factory (no network needed to build it) -----------------
+async def test_telethon_client_gets_the_dc_override_and_server_key(tmp_path: Path) -> None:
+    import rsa
+    from telethon.crypto import rsa as telethon_rsa
+    from telethon.sessions import MemorySession
+
+    from app.gateway.clients import GatewayTelegramClient, telethon_client
+
+    public, _ = rsa.newkeys(1024)
+    key = tmp_path / "server.pem"
+    key.write_bytes(public.save_pkcs1())
+    config = GatewayConfig.from_env(
+        Env(
+            gateway_env(
+                tmp_path,
+                "http://127.0.0.1:1",
+                TELEGRAM_DC_ID="2",
+                TELEGRAM_DC_ADDRESS="10.0.0.5:8443",
+                TELEGRAM_SERVER_PUBLIC_KEY=str(key),
+            )
+        )
+    )
+    known = set(telethon_rsa._server_keys)
+    client = telethon_client(config, MemorySession(), bot=False)
+    try:
+        assert isinstance(client, GatewayTelegramClient)
+        assert (client.session.dc_id, client.session.server_address, client.session.port) == (
+            2,
+            "10.0.0.5",
+            8443,
+        )
+        added = set(telethon_rsa._server_keys) - known
+        assert len(added) == 1
+        # Telethon's own reconnection hook reaches our listeners (its get_me fails offline).
+        heard: list[bool] = []
+        client.reconnect_listeners.append(lambda: heard.append(True))
+        await client._handle_auto_reconnect()
+        assert heard == [True]
+    finally:
+        for fingerprint in set(telethon_rsa._server_keys) - known:
+            del telethon_rsa._server_keys[fingerprint]
