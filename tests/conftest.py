@@ -4,7 +4,10 @@ database per test, and the api served over real HTTP on loopback."""
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 from prometheus_client import CollectorRegistry
@@ -27,10 +30,15 @@ def require_or_skip(condition: bool, reason: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalPg]:
-    server = pgsupport.start_server(tmp_path_factory.mktemp("pg") / "data")
+def pg_server() -> Iterator[LocalPg]:
+    # Not under pytest's basetemp: every new pytest session chmods
+    # /tmp/pytest-of-<user> back to 0700, which locks the `postgres` user out of a
+    # server another session is still running (PANIC on pg_control).
+    folder = Path(tempfile.mkdtemp(prefix="tpcap-test-pg-"))
+    server = pgsupport.start_server(folder / "data")
     yield server
     server.remove()
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
