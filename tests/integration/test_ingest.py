@@ -311,3 +311,15 @@ async def test_concurrent_single_ingests_are_committed_in_groups(
     )
     assert "api_ingest_group_size_sum 300.0" in metrics
     assert statements < 300  # some requests shared a statement
+
+
+async def test_deeply_nested_body_is_400(api_url: str) -> None:
+    body = "[" * 100_000 + "]" * 100_000
+    answer = await call(
+        "POST",
+        api_url + "/ingest",
+        body=body,
+        headers={**TOKEN, "Content-Type": "application/json"},
+    )
+    assert answer.status == 400
+    assert answer.json["error"]["code"] == "malformed_json"
