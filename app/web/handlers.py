@@ -150,6 +150,8 @@ class BaseHandler(tornado.web.RequestHandler):
             raise ApiError(
                 400, "malformed_json", f"request body is not valid JSON: {exc}"
             ) from None
+        except RecursionError:
+            raise ApiError(400, "malformed_json", "request body is nested too deeply") from None
 
     def write_json(self, value: Any, status: int = 200) -> None:
         self.set_status(status)
