@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from typing import Any
 
 import aiopg
 import psycopg2
@@ -62,3 +63,29 @@ async def transaction(pool: aiopg.Pool) -> AsyncIterator[aiopg.Cursor]:
                 await cur.execute("ROLLBACK")
             raise
         await cur.execute("COMMIT")
+
+
+async def fetch_dicts(cur: aiopg.Cursor) -> list[dict[str, Any]]:
+    rows = await cur.fetchall()
+    names = [column.name for column in cur.description]
+    return [dict(zip(names, row, strict=True)) for row in rows]
+
+
+async def fetch_one_dict(cur: aiopg.Cursor) -> dict[str, Any] | None:
+    rows = await fetch_dicts(cur)
+    return rows[0] if rows else None
+
+
+async def ping(pool: aiopg.Pool) -> None:
+    async with pool.acquire() as conn, conn.cursor() as cur:
+        await cur.execute("SELECT 1")
+        await cur.fetchone()
+
+
+async def applied_migrations(pool: aiopg.Pool, target: str) -> list[str]:
+    """Versions recorded by `tpcap migrate` (schema_migrations is on the search_path)."""
+    async with pool.acquire() as conn, conn.cursor() as cur:
+        await cur.execute(
+            "SELECT version FROM schema_migrations WHERE target = %s ORDER BY version", (target,)
+        )
+        return [row[0] for row in await cur.fetchall()]

@@ -14,6 +14,7 @@ from app.api.context import ApiContext
 from app.api.handlers import ingest, read, registry, system
 from app.api.metrics import ApiMetrics
 from app.api.openapi import build_spec
+from app.web.dbhandler import LivenessHandler
 from app.web.handlers import LogsHandler, MetricsHandler, NotFoundHandler, request_logger, route
 from app.web.ratelimit import RateLimiter
 from app.web.security import CorsPolicy
@@ -32,7 +33,7 @@ def routes() -> list[Any]:
         route("/", system.RootHandler),
         route("/health", system.HealthHandler),
         route("/ready", system.ReadyHandler),
-        route("/healthz", system.LivenessHandler),
+        route("/healthz", LivenessHandler),
         route("/metrics", MetricsHandler),
         route("/openapi.json", system.OpenApiHandler),
         route("/logs", LogsHandler),

@@ -8,6 +8,7 @@ import aiopg
 import tornado.web
 from prometheus_client import CollectorRegistry
 
+from app.web.dbhandler import LivenessHandler
 from app.web.handlers import NotFoundHandler, request_logger, route
 from app.web.ratelimit import RateLimiter
 from app.web.security import CorsPolicy
@@ -36,7 +37,7 @@ def routes() -> list[Any]:
         route("/", system.RootHandler),
         route("/health", system.HealthHandler),
         route("/ready", system.ReadyHandler),
-        route("/healthz", system.LivenessHandler),
+        route("/healthz", LivenessHandler),
         route("/metrics", system.WorkspaceMetricsHandler),
         route("/openapi.json", system.OpenApiHandler),
         *item_routes,

@@ -10,7 +10,7 @@ from typing import Any
 
 import aiopg
 
-from app.api.store.rows import fetch_dicts, fetch_one_dict
+from app.db import fetch_dicts, fetch_one_dict
 
 SIGNAL_COLUMNS = (
     "id, channel_id, channel_name, message_id, ts, asset, signal_type, side, buy_min, buy_max,"
@@ -220,17 +220,3 @@ async def channel_summaries(pool: aiopg.Pool) -> list[dict[str, Any]]:
     async with pool.acquire() as conn, conn.cursor() as cur:
         await cur.execute(query)
         return await fetch_dicts(cur)
-
-
-async def ping(pool: aiopg.Pool) -> None:
-    async with pool.acquire() as conn, conn.cursor() as cur:
-        await cur.execute("SELECT 1")
-        await cur.fetchone()
-
-
-async def applied_migrations(pool: aiopg.Pool) -> list[str]:
-    async with pool.acquire() as conn, conn.cursor() as cur:
-        await cur.execute(
-            "SELECT version FROM schema_migrations WHERE target = 'signals' ORDER BY version"
-        )
-        return [row[0] for row in await cur.fetchall()]

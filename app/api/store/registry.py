@@ -7,7 +7,7 @@ from typing import Any
 import aiopg
 import psycopg2.errors
 
-from app.api.store.rows import fetch_dicts, fetch_one_dict
+from app.db import fetch_dicts, fetch_one_dict
 
 
 class Conflict(Exception):

@@ -1,5 +1,4 @@
-"""The workspace's handler base: context, validation, the acting user, write
-credentials, and database errors turned into answers."""
+"""The workspace's handler base: context, the acting user, write credentials."""
 
 from __future__ import annotations
 
@@ -7,11 +6,10 @@ import hmac
 import logging
 from typing import Any
 
-import psycopg2
-from marshmallow import Schema, ValidationError
+from marshmallow import Schema
 
-from app.db import classify_error, is_database_error, is_unavailable
-from app.web.handlers import ApiError, BaseHandler
+from app.web.dbhandler import DatabaseHandler
+from app.web.handlers import ApiError
 from app.workspace import domain
 from app.workspace.context import WorkspaceContext
 
@@ -20,30 +18,12 @@ USER_HEADER = "X-User"
 DEFAULT_USER = "system"
 
 
-class WorkspaceHandler(BaseHandler):
+class WorkspaceHandler(DatabaseHandler):
     @property
     def ctx(self) -> WorkspaceContext:
         return self.settings["ctx"]
 
-    @property
-    def pool(self) -> Any:
-        return self.ctx.pool
-
     # -- input ----------------------------------------------------------------
-    def load(self, schema: Schema, data: Any) -> dict[str, Any]:
-        try:
-            return schema.load(data)
-        except ValidationError as exc:
-            raise ApiError(
-                400, "validation_failed", "request failed validation", fields=exc.messages
-            ) from None
-
-    def json_body(self) -> Any:
-        try:
-            return super().json_body()
-        except RecursionError:
-            raise ApiError(400, "malformed_json", "request body nests too deeply") from None
-
     def load_body(self, schema: Schema) -> dict[str, Any]:
         body = self.json_body()
         if not isinstance(body, dict):
@@ -51,8 +31,7 @@ class WorkspaceHandler(BaseHandler):
         return self.load(schema, body)
 
     def load_query(self, schema: Schema) -> dict[str, Any]:
-        args = {name: self.get_query_argument(name) for name in self.request.query_arguments}
-        return self.load(schema, args)
+        return self.load(schema, self.query_args())
 
     def actor(self) -> str:
         """Who is making the change: the X-User header, or "system"."""
@@ -95,28 +74,9 @@ class WorkspaceHandler(BaseHandler):
             )
             raise ApiError(401, "invalid_api_key", "missing or wrong X-API-Key")
 
-    # -- errors ---------------------------------------------------------------
-    def send_error(self, status_code: int = 500, **kwargs: Any) -> None:
-        exc = kwargs.get("exc_info", (None, None, None))[1]
-        if exc is not None and not isinstance(exc, ApiError) and is_database_error(exc):
-            kwargs["exc_info"] = (ApiError, self._database_answer(exc), None)
-        super().send_error(status_code, **kwargs)
+    # -- database hooks -------------------------------------------------------
+    def count_db_error(self, kind: str) -> None:
+        self.ctx.metrics.db_errors.labels(kind).inc()
 
-    def _database_answer(self, exc: BaseException) -> ApiError:
-        metrics = self.ctx.metrics
-        metrics.db_errors.labels(classify_error(exc)).inc()
-        if is_unavailable(exc):
-            metrics.db_connection_status.set(0)
-            log.warning("database unavailable", extra={"error": str(exc).strip()[:300]})
-            return ApiError(
-                503,
-                "database_unavailable",
-                "the database is unreachable; retry later",
-                headers={"Retry-After": "5"},
-            )
-        if isinstance(exc, psycopg2.DataError | psycopg2.errors.CheckViolation):
-            # Validation should have caught this first; answer as bad input, log the gap.
-            log.warning("database refused a value", extra={"error": str(exc).strip()[:300]})
-            return ApiError(400, "invalid_value", "the database refused a value of this request")
-        log.error("database error", exc_info=exc, extra={"request_id": self.request_id})
-        return ApiError(500, "database_error", "the database could not complete the request")
+    def set_db_up(self, up: bool) -> None:
+        self.ctx.metrics.db_connection_status.set(1 if up else 0)

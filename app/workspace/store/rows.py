@@ -1,25 +1,13 @@
-"""Cursor rows as dicts, and the audited write transaction."""
+"""The audited write transaction; row helpers come from app.db."""
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
-from typing import Any
 
 import aiopg
 
-from app.db import transaction
-
-
-async def fetch_dicts(cur: aiopg.Cursor) -> list[dict[str, Any]]:
-    rows = await cur.fetchall()
-    names = [column.name for column in cur.description]
-    return [dict(zip(names, row, strict=True)) for row in rows]
-
-
-async def fetch_one_dict(cur: aiopg.Cursor) -> dict[str, Any] | None:
-    rows = await fetch_dicts(cur)
-    return rows[0] if rows else None
+from app.db import fetch_dicts, fetch_one_dict, transaction
 
 
 @contextlib.asynccontextmanager
@@ -35,3 +23,6 @@ async def audited(
             (actor, source, request_id or ""),
         )
         yield cur
+
+
+__all__ = ["audited", "fetch_dicts", "fetch_one_dict"]
