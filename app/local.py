@@ -300,6 +300,17 @@ def _banner(app: Appliance, token: str, api_key: str) -> None:
     lines = ["", "TP Capital appliance is up", ""]
     for child in app.children:
         lines.append(f"  {child.name:<10} {child.url:<28} log: {child.log}")
+        if child.name == "gateway":
+            try:
+                _, health = _http("GET", child.url + "/health")
+            except (OSError, ValueError):
+                health = None
+            reasons = health.get("reasons") if isinstance(health, dict) else None
+            if reasons:
+                lines.append(
+                    f"  {'':<10} {'; '.join(reasons)}: set TELEGRAM_API_ID, "
+                    "TELEGRAM_API_HASH, TELEGRAM_CHANNELS and run `tpcap gateway login`"
+                )
     assert app.pg is not None
     lines += [
         f"  {'database':<10} postgresql://postgres@127.0.0.1:{app.pg.port}/tp_capital",

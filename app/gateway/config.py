@@ -45,6 +45,7 @@ class GatewayConfig:
     log_level: str
     dc: DcOverride | None
     catchup_interval_s: float
+    telegram_configured: bool = True
 
     @property
     def session_file(self) -> Path:
@@ -61,7 +62,12 @@ class GatewayConfig:
         env = env or Env()
         token = env.token("API_SECRET_TOKEN")
         assert token is not None
-        if telegram_required:
+        telegram_names = ("TELEGRAM_API_ID", "TELEGRAM_API_HASH", "TELEGRAM_CHANNELS")
+        # None of the three: an honest Telegram-less gateway (a local demo, a staging host
+        # before its first login) that delivers its outbox and says so on /health.
+        # Some but not all: a mistake, reported by the readers below.
+        telegram_configured = any(env.raw(name) for name in telegram_names)
+        if telegram_required and telegram_configured:
             api_id = env.int("TELEGRAM_API_ID", minimum=1)
             api_hash = env.str("TELEGRAM_API_HASH", required=True)
             if not re.fullmatch(r"[0-9a-fA-F]{32}", api_hash):
@@ -101,6 +107,7 @@ class GatewayConfig:
             log_level=log_level(env),
             dc=parse_dc(env),
             catchup_interval_s=env.int("CATCHUP_INTERVAL_S", 300, minimum=1),
+            telegram_configured=telegram_configured,
         )
 
 

@@ -24,6 +24,7 @@ from typing import IO
 from prometheus_client import REGISTRY
 from telethon.sessions import Session
 
+from app.config import ConfigError
 from app.gateway.clients import factory_from_env
 from app.gateway.config import GatewayConfig
 from app.gateway.outbox import OutboxError
@@ -80,9 +81,9 @@ async def serve(config: GatewayConfig, address: str) -> int:
     from app.gateway.service import Gateway
 
     factory = factory_from_env(os.environ)
-    session = user_session(config)
+    session = user_session(config) if config.telegram_configured else None
     bot_session = None
-    if config.bot_token is not None:
+    if config.bot_token is not None and config.telegram_configured:
         bot_session = open_file_session(config.bot_session_file, create=True)
     gateway = Gateway(
         config, factory=factory, registry=REGISTRY, user_session=session, bot_session=bot_session
@@ -135,6 +136,12 @@ def run(args: argparse.Namespace) -> int:
     lock = None
     try:
         if args.action == "login":
+            if not config.telegram_configured:
+                raise ConfigError(
+                    "TELEGRAM_API_ID",
+                    "login needs TELEGRAM_API_ID, TELEGRAM_API_HASH and "
+                    "TELEGRAM_CHANNELS (from https://my.telegram.org)",
+                )
             return asyncio.run(login(config))
         lock = lock_outbox(config.outbox_path)
         if lock is None:

@@ -77,12 +77,18 @@ class TelegramSide:
         if self.user_session is not None:
             self._tasks.append(asyncio.create_task(self._run_user(), name="telegram-user"))
             self._tasks.append(asyncio.create_task(self._catchup_loop(), name="catch-up"))
+        elif not self.config.telegram_configured:
+            log.error(
+                "telegram: not configured (TELEGRAM_API_ID, TELEGRAM_API_HASH and "
+                "TELEGRAM_CHANNELS are unset); the gateway delivers its outbox and reports "
+                "503 'telegram: not logged in' on /health"
+            )
         else:
             log.error(
                 "telegram: not logged in (no session); run `tpcap gateway login`. "
                 "The gateway keeps delivering its outbox and reports 503 on /health."
             )
-        if self.config.bot_token is not None:
+        if self.config.bot_token is not None and self.config.telegram_configured:
             self._tasks.append(asyncio.create_task(self._run_bot(), name="telegram-bot"))
 
     async def stop(self) -> None:

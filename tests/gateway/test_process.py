@@ -33,6 +33,39 @@ def test_bad_config_is_one_line_naming_the_variable(tmp_path: Path) -> None:
     assert "TELEGRAM_API_ID" in result.stderr
 
 
+def test_partial_telegram_config_names_the_missing_variable(tmp_path: Path) -> None:
+    env = gateway_env(tmp_path, "http://127.0.0.1:1")
+    env.pop("TELEGRAM_API_HASH")
+    result = run_gateway(env)
+    assert result.returncode == 2
+    assert "TELEGRAM_API_HASH" in result.stderr
+
+
+def test_without_telegram_settings_it_runs_and_says_so(tmp_path: Path) -> None:
+    env = gateway_env(tmp_path, "http://127.0.0.1:1", LOG_LEVEL="info")
+    for name in ("TELEGRAM_API_ID", "TELEGRAM_API_HASH", "TELEGRAM_CHANNELS"):
+        env.pop(name, None)
+    log = tmp_path / "gateway.log"
+    gateway = GatewayProcess(env, None, log, session=False).start()
+    try:
+        answer = None
+        for _ in range(100):
+            answer = gateway.health()
+            if answer is not None:
+                break
+            time.sleep(0.1)
+        assert answer is not None
+        status, body = answer
+        assert status == 503
+        assert "telegram: not logged in" in body["reasons"]
+        assert gateway.stop() == 0
+    finally:
+        gateway.kill()
+    assert "telegram: not configured" in log.read_text()
+    login = run_gateway(env, "login")
+    assert login.returncode == 2 and "TELEGRAM_API_ID" in login.stderr
+
+
 def test_corrupt_session_file_is_moved_aside_with_a_distinct_exit_code(tmp_path: Path) -> None:
     env = gateway_env(tmp_path, "http://127.0.0.1:1")
     directory = Path(env["SESSION_DIR"])
