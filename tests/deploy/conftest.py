@@ -31,16 +31,29 @@ def _docker_works() -> bool:
     return subprocess.run(["docker", "info"], capture_output=True).returncode == 0
 
 
-def run(cmd: list[str], *, timeout: float, env: dict[str, str] | None = None,
-        cwd: Path | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
+def run(
+    cmd: list[str],
+    *,
+    timeout: float,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+    check: bool = True,
+    merge_stderr: bool = False,
+) -> subprocess.CompletedProcess[str]:
     """Run a command, keeping its output; on failure the output is in the message."""
     result = subprocess.run(
-        cmd, capture_output=True, text=True, timeout=timeout, env=env, cwd=cwd
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT if merge_stderr else subprocess.PIPE,
+        text=True,
+        timeout=timeout,
+        env=env,
+        cwd=cwd,
     )
     if check and result.returncode != 0:
         pytest.fail(
             f"{' '.join(cmd)} exited {result.returncode}\n--- stdout (tail)\n"
-            f"{result.stdout[-12000:]}\n--- stderr (tail)\n{result.stderr[-6000:]}",
+            f"{result.stdout[-12000:]}\n--- stderr (tail)\n{(result.stderr or '')[-6000:]}",
             pytrace=False,
         )
     return result
@@ -50,12 +63,15 @@ def run(cmd: list[str], *, timeout: float, env: dict[str, str] | None = None,
 def docker_engine() -> None:
     if os.environ.get("TPCAP_CI") or os.environ.get("TPCAP_DEPLOY_PROVISION"):
         run([str(SCRIPTS / "ensure-docker.sh")], timeout=1200)
-    require_or_skip(_docker_works(), "no usable Docker engine (scripts/ensure-docker.sh starts one)")
+    require_or_skip(
+        _docker_works(), "no usable Docker engine (scripts/ensure-docker.sh starts one)"
+    )
 
 
 @pytest.fixture(scope="session")
-def deploy_bin(docker_engine: None) -> Path:
-    """bin/ of the virtualenv with ansible, molecule and its docker driver."""
+def deploy_bin() -> Path:
+    """bin/ of the virtualenv with ansible, molecule and its docker driver
+    (made by scripts/ensure-deploy-tools.sh from PyPI, cached outside the tree)."""
     result = run([str(SCRIPTS / "ensure-deploy-tools.sh")], timeout=900)
     return Path(result.stdout.strip().splitlines()[-1])
 

@@ -56,8 +56,13 @@ def free_port_block(count: int) -> int:
     raise RuntimeError("no block of free ports")
 
 
-def http(method: str, url: str, body: Any = None, headers: dict[str, str] | None = None,
-         timeout: float = 10) -> tuple[int, Any]:
+def http(
+    method: str,
+    url: str,
+    body: Any = None,
+    headers: dict[str, str] | None = None,
+    timeout: float = 10,
+) -> tuple[int, Any]:
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(url, data=data, method=method, headers=headers or {})
     if data is not None:
@@ -97,7 +102,7 @@ def play_recap(output: str) -> dict[str, int]:
 @pytest.fixture
 def stack(images: Images, deploy_bin: Path, tmp_path: Path, remove_images: None):
     project = f"tpcap-test-{os.getpid()}"
-    api_port = free_port_block(2)
+    api_port, second = sorted({free_port_block(1) for _ in range(8)})[:2]
     workspace_port, db_port = free_port_block(1), free_port_block(1)
     workspace = (ROOT / "app" / "workspace" / "main.py").exists()
     extra = {
@@ -109,14 +114,17 @@ def stack(images: Images, deploy_bin: Path, tmp_path: Path, remove_images: None)
         "tp_capital_stack_wheelhouse_dir": str(images.wheelhouse),
         "tp_capital_stack_app_image": images.app,
         "tp_capital_stack_app_base_image": os.environ.get(
-            "APP_BASE_IMAGE", "tpcap-base/debian-python:bookworm"),
+            "APP_BASE_IMAGE", "tpcap-base/debian-python:bookworm"
+        ),
         "tp_capital_stack_build_db_image": True,
         "tp_capital_stack_db_image": images.db,
         "tp_capital_stack_db_base_image": os.environ.get(
-            "DB_BASE_IMAGE", "tpcap-base/debian-postgres:bookworm"),
+            "DB_BASE_IMAGE", "tpcap-base/debian-postgres:bookworm"
+        ),
         "tp_capital_stack_db_volume": f"{project}-db",
         "tp_capital_stack_api_replicas": 2,
         "tp_capital_stack_api_port": api_port,
+        "tp_capital_stack_api_port_step": second - api_port,
         "tp_capital_stack_workspace_enabled": workspace,
         "tp_capital_stack_workspace_port": workspace_port,
         "tp_capital_stack_db_port": db_port,
@@ -127,23 +135,47 @@ def stack(images: Images, deploy_bin: Path, tmp_path: Path, remove_images: None)
     }
     vars_file = tmp_path / "vars.json"
     vars_file.write_text(json.dumps(extra))
-    env = tool_env(deploy_bin, ANSIBLE_ROLES_PATH=str(ANSIBLE_DIR / "roles"),
-                   ANSIBLE_CONFIG=str(ANSIBLE_DIR / "ansible.cfg"))
-    compose = ["docker-compose", "--project-name", project,
-               "--file", str(tmp_path / "stack" / "docker-compose.yml")]
-    playbook = [str(deploy_bin / "ansible-playbook"), "-i", "localhost,",
-                "-e", f"@{vars_file}", "-e", f"ansible_python_interpreter={deploy_bin}/python",
-                str(ROOT / "tests" / "deploy" / "playbooks" / "stack.yml")]
+    env = tool_env(
+        deploy_bin,
+        ANSIBLE_ROLES_PATH=str(ANSIBLE_DIR / "roles"),
+        ANSIBLE_CONFIG=str(ANSIBLE_DIR / "ansible.cfg"),
+    )
+    compose = [
+        "docker-compose",
+        "--project-name",
+        project,
+        "--file",
+        str(tmp_path / "stack" / "docker-compose.yml"),
+    ]
+    playbook = [
+        str(deploy_bin / "ansible-playbook"),
+        "-i",
+        "localhost,",
+        "-e",
+        f"@{vars_file}",
+        "-e",
+        f"ansible_python_interpreter={deploy_bin}/python",
+        str(ROOT / "tests" / "deploy" / "playbooks" / "stack.yml"),
+    ]
     try:
-        yield {"playbook": playbook, "env": env, "compose": compose, "api_port": api_port,
-               "workspace_port": workspace_port if workspace else None, "tmp": tmp_path}
+        yield {
+            "playbook": playbook,
+            "env": env,
+            "compose": compose,
+            "api_ports": (api_port, second),
+            "workspace_port": workspace_port if workspace else None,
+            "tmp": tmp_path,
+        }
     finally:
         if (tmp_path / "stack" / "docker-compose.yml").exists():
-            logs = subprocess.run([*compose, "logs", "--no-color", "--tail", "30"],
-                                  capture_output=True, text=True)
+            logs = subprocess.run(
+                [*compose, "logs", "--no-color", "--tail", "30"], capture_output=True, text=True
+            )
             print(logs.stdout[-8000:])
-            subprocess.run([*compose, "down", "--volumes", "--remove-orphans", "--timeout", "5"],
-                           capture_output=True)
+            subprocess.run(
+                [*compose, "down", "--volumes", "--remove-orphans", "--timeout", "5"],
+                capture_output=True,
+            )
         subprocess.run(["docker", "volume", "rm", "-f", f"{project}-db"], capture_output=True)
 
 
@@ -164,8 +196,8 @@ def test_stack_converges_serves_and_keeps_data_across_restarts(stack: dict[str, 
         mode = stat.S_IMODE((stack["tmp"] / "etc" / name).stat().st_mode)
         assert mode == 0o600, f"{name} is {mode:o}"
 
-    api1 = f"http://127.0.0.1:{stack['api_port']}"
-    api2 = f"http://127.0.0.1:{stack['api_port'] + 1}"
+    api1 = f"http://127.0.0.1:{stack['api_ports'][0]}"
+    api2 = f"http://127.0.0.1:{stack['api_ports'][1]}"
     for url in (api1, api2):
         wait_healthy(f"{url}/health")
     if stack["workspace_port"]:
@@ -181,8 +213,12 @@ def test_stack_converges_serves_and_keeps_data_across_restarts(stack: dict[str, 
     volumes = run(["docker", "inspect", "-f", "{{json .Mounts}}", container], timeout=30)
     assert json.loads(volumes.stdout) == [], "the api container must have no volume"
 
-    message = {"channelId": -1001234567890, "messageId": 1,
-               "timestamp": "2026-11-23T10:00:00Z", "text": SIGNAL_TEXT}
+    message = {
+        "channelId": -1001234567890,
+        "messageId": 1,
+        "timestamp": "2026-11-23T10:00:00Z",
+        "text": SIGNAL_TEXT,
+    }
     status, body = http("POST", f"{api1}/ingest", message, {"X-Gateway-Token": TOKEN})
     assert status == 200, body
     assert body["status"] == "ok" and body["duplicate"] is False, body
