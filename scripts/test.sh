@@ -6,6 +6,8 @@ source "$(dirname "$0")/bootstrap.sh"
 ensure_system_packages
 ensure_venv
 cd "$ROOT"
+# Tools some tests drive (each script is idempotent and quick when done already).
+"$ROOT/scripts/ensure-nix-vagrant.sh" >&2
 echo ">> ruff" >&2
 "$VENV/bin/ruff" check app tests
 echo ">> pytest" >&2
