@@ -180,6 +180,11 @@ def stack(images: Images, deploy_bin: Path, tmp_path: Path, remove_images: None)
 
 
 def test_stack_converges_serves_and_keeps_data_across_restarts(stack: dict[str, Any]) -> None:
+    # check mode on the fresh "host": passes and creates nothing
+    checked = run([*stack["playbook"], "--check"], timeout=300, env=stack["env"])
+    assert play_recap(checked.stdout)["failed"] == 0
+    assert not (stack["tmp"] / "stack").exists() and not (stack["tmp"] / "etc").exists()
+
     started = time.monotonic()
     first = run(stack["playbook"], timeout=900, env=stack["env"])
     converge_s = time.monotonic() - started
