@@ -14,6 +14,7 @@ from app.api.context import ApiContext
 from app.api.handlers import ingest, read, registry, system
 from app.api.metrics import ApiMetrics
 from app.api.openapi import build_spec
+from app.api.parse_pool import ParsePool
 from app.web.dbhandler import LivenessHandler
 from app.web.handlers import LogsHandler, MetricsHandler, NotFoundHandler, request_logger, route
 from app.web.ratelimit import RateLimiter
@@ -69,6 +70,7 @@ def make_app(
             max_inflight=max(1, config.db_pool_max // 2),
             observe=metrics.ingest_group_size.observe,
         ),
+        parse_pool=ParsePool(config.parse_workers),
     )
     rules = routes()
     return tornado.web.Application(

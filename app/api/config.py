@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 from app.config import ConfigError, DbConfig, Env, log_level
@@ -20,6 +21,7 @@ class ApiConfig:
     log_level: str
     trust_proxy: bool
     db_pool_max: int
+    parse_workers: int
 
     @classmethod
     def from_env(cls, env: Env | None = None) -> ApiConfig:
@@ -42,4 +44,7 @@ class ApiConfig:
             trust_proxy=env.choice("TRUST_PROXY", ("0", "1", "true", "false"), "0")
             in ("1", "true"),
             db_pool_max=env.int("DB_POOL_MAX", 10, minimum=1, maximum=200),
+            parse_workers=env.int(
+                "PARSE_WORKERS", 1 if (os.cpu_count() or 1) > 1 else 0, minimum=0, maximum=64
+            ),
         )

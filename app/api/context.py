@@ -11,6 +11,7 @@ from prometheus_client import CollectorRegistry
 from app.api.coalescer import IngestCoalescer
 from app.api.config import ApiConfig
 from app.api.metrics import ApiMetrics
+from app.api.parse_pool import ParsePool
 from app.web.ratelimit import RateLimiter
 
 
@@ -23,4 +24,5 @@ class ApiContext:
     limiter: RateLimiter
     ingest_limiter: RateLimiter
     coalescer: IngestCoalescer
+    parse_pool: ParsePool
     started_at: float = field(default_factory=time.time)

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from marshmallow import ValidationError
+
+from app.api.schemas import IngestMessageSchema
 from app.parsing.signals import NotASignal, Signal, parse_signal
 
 log = logging.getLogger("app.api.ingest")
@@ -90,9 +94,13 @@ def _num(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-def build_record(index: int, message: dict[str, Any]) -> IngestRecord:
+def build_record(
+    index: int, message: dict[str, Any], outcome: Signal | NotASignal | None = None
+) -> IngestRecord:
+    """`outcome` is the parse of `storable_text(message["text"])` when already known."""
     text = storable_text(message["text"])
-    outcome = parse_signal(text)
+    if outcome is None:
+        outcome = parse_signal(text)
     signal = outcome if isinstance(outcome, Signal) else None
     reason = outcome.reason if isinstance(outcome, NotASignal) else None
     status = "signal" if signal is not None else outcome.status  # type: ignore[union-attr]
@@ -145,3 +153,28 @@ def collapse_batch(records: list[IngestRecord]) -> tuple[list[IngestRecord], dic
     survivors = list(kept.values())
     folded = {r.index: kept[r.key].index for r in records if kept[r.key].index != r.index}
     return survivors, folded
+
+
+@dataclass(slots=True)
+class PreparedBatch:
+    """A batch made ready for the database: what to store, what was refused."""
+
+    records: list[IngestRecord]  # every valid message, in batch order
+    invalid: dict[int, Any]  # batch index -> marshmallow field errors
+    survivors: list[int]  # indexes of the records the statement stores
+    payload: str  # the JSON the ingest statement reads
+
+
+def prepare_batch(items: list[Any]) -> PreparedBatch:
+    """Validate, parse and fold a batch: pure CPU, so it may run in a worker process."""
+    schema = IngestMessageSchema()
+    records: list[IngestRecord] = []
+    invalid: dict[int, Any] = {}
+    for index, item in enumerate(items):
+        try:
+            records.append(build_record(index, schema.load(item)))
+        except ValidationError as exc:
+            invalid[index] = exc.messages
+    survivors, _ = collapse_batch(records)
+    payload = json.dumps([r.row() for r in survivors], ensure_ascii=False)
+    return PreparedBatch(records, invalid, [r.index for r in survivors], payload)

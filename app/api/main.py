@@ -43,6 +43,7 @@ async def serve(config: ApiConfig, address: str) -> None:
     async def close_pool() -> None:
         pool.close()
         await pool.wait_closed()
+        app.settings["ctx"].parse_pool.close()
 
     await graceful_shutdown(server, [close_pool])
     log.info("api stopped")

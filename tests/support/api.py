@@ -36,6 +36,7 @@ async def serve_api(env: dict[str, str], registry: CollectorRegistry) -> AsyncIt
     finally:
         server.stop()
         await server.close_all_connections()
+        app.settings["ctx"].parse_pool.close()
         pool.close()
         await pool.wait_closed()
 

@@ -9,9 +9,9 @@ from typing import Any
 from marshmallow import ValidationError
 
 from app.api.handlers.base import ApiHandler
-from app.api.ingest import IngestRecord, build_record, collapse_batch
+from app.api.ingest import IngestRecord, build_record, prepare_batch
 from app.api.schemas import MAX_BATCH, IngestBatchSchema, IngestMessageSchema
-from app.api.store.ingest import StoreOutcome, store_records
+from app.api.store.ingest import DUPLICATE, StoreOutcome, store_payload
 from app.web.handlers import ApiError
 
 log = logging.getLogger("app.api.ingest")
@@ -116,21 +116,17 @@ class IngestBatchHandler(_IngestBase):
         if isinstance(body, list):
             body = {"messages": body}
         batch = self.load(_batch_schema, body)
-        results: list[dict[str, Any]] = [{} for _ in batch["messages"]]
-        records: list[IngestRecord] = []
-        for index, item in enumerate(batch["messages"]):
-            try:
-                records.append(build_record(index, _message_schema.load(item)))
-            except ValidationError as exc:
-                self.ctx.metrics.ingestion_requests.labels("invalid").inc()
-                results[index] = {"index": index, "status": "invalid", "errors": exc.messages}
-        survivors, folded = collapse_batch(records)
-        outcomes = await store_records(self.pool, survivors)
+        items = batch["messages"]
+        prepared = await self.ctx.parse_pool.run(prepare_batch, items)
+        results: list[dict[str, Any]] = [{} for _ in items]
+        for index, errors in prepared.invalid.items():
+            self.ctx.metrics.ingestion_requests.labels("invalid").inc()
+            results[index] = {"index": index, "status": "invalid", "errors": errors}
+        outcomes = await store_payload(self.pool, prepared.payload, prepared.survivors)
         self.ctx.metrics.db_up.set(1)
-        for record in records:
-            outcome = outcomes.get(record.index)
-            if outcome is None:  # folded into another copy in this batch
-                outcome = StoreOutcome(duplicate=True, edited=False)
+        for record in prepared.records:
+            # A copy folded into another one of this batch is a duplicate.
+            outcome = outcomes.get(record.index, DUPLICATE)
             self.count(record, outcome)
             results[record.index] = {
                 "index": record.index,
@@ -138,6 +134,7 @@ class IngestBatchHandler(_IngestBase):
                 "messageId": record.message_id,
                 **answer(record, outcome),
             }
+        folded = len(prepared.records) - len(prepared.survivors)
         accepted = sum(1 for r in results if r.get("status") == "ok")
         self.write_json(
             {
@@ -145,7 +142,7 @@ class IngestBatchHandler(_IngestBase):
                 "accepted": accepted,
                 "duplicates": sum(1 for r in results if r.get("duplicate")),
                 "rejected": len(results) - accepted,
-                "folded": len(folded),
+                "folded": folded,
                 "maxBatch": MAX_BATCH,
                 "results": results,
             }

@@ -106,13 +106,22 @@ async def store_records(pool: aiopg.Pool, records: list[IngestRecord]) -> dict[i
     if not records:
         return {}
     payload = json.dumps([r.row() for r in records], ensure_ascii=False)
+    return await store_payload(pool, payload, [r.index for r in records])
+
+
+async def store_payload(
+    pool: aiopg.Pool, payload: str, indexes: list[int]
+) -> dict[int, StoreOutcome]:
+    """Run the ingest statement on rows already serialised (see IngestRecord.row)."""
+    if not indexes:
+        return {}
     async with pool.acquire() as conn, conn.cursor() as cur:
         if conn not in _prepared:
             await cur.execute(_PREPARE_SQL)
             _prepared.add(conn)
         await cur.execute("EXECUTE tp_ingest(%s)", (payload,))
         rows = await cur.fetchall()
-    outcomes = {r.index: DUPLICATE for r in records}
+    outcomes = dict.fromkeys(indexes, DUPLICATE)
     for idx, message_version, signal_id, signal_version, created_at, updated_at, _ in rows:
         outcomes[idx] = StoreOutcome(
             duplicate=False,
