@@ -90,7 +90,7 @@ def test_unit_has_the_required_directives(rendered: Path) -> None:
     for line in (
         "Restart=on-failure",
         "RestartSec=10s",
-        "RestartPreventExitStatus=77 78",
+        "RestartPreventExitStatus=2 73 77 78",
         "MemoryMax=500M",
         "CPUQuota=50%",
         "LimitNOFILE=65536",
