@@ -58,6 +58,11 @@ class GatewayMetrics:
             registry=registry,
         )
         # Beyond the original names: what the outbox size cap and flood waits need.
+        self.failure_queue_bytes = Gauge(
+            "telegram_failure_queue_bytes",
+            "Bytes of the dead-lettered entries (accounted as for OUTBOX_MAX_BYTES)",
+            registry=registry,
+        )
         self.outbox_entries = Gauge(
             "telegram_outbox_entries", "Outbox entries waiting for delivery", registry=registry
         )

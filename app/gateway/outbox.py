@@ -107,6 +107,7 @@ class OutboxStats:
     oldest_created_at: float | None
     bytes_used: int
     max_bytes: int
+    dead_bytes: int = 0
 
 
 class OutboxError(Exception):
@@ -329,12 +330,13 @@ class OutboxStore:
         pending, oldest = self._db.execute(
             "SELECT COUNT(*), MIN(created_at) FROM entries WHERE dead = 0"
         ).fetchone()
-        dead, used = self._db.execute(
-            "SELECT COUNT(*) FILTER (WHERE dead = 1), COALESCE(SUM(size), 0) FROM entries"
+        dead, used, dead_bytes = self._db.execute(
+            "SELECT COUNT(*) FILTER (WHERE dead = 1), COALESCE(SUM(size), 0),"
+            " COALESCE(SUM(size) FILTER (WHERE dead = 1), 0) FROM entries"
         ).fetchone()
         # Re-read: `tpcap recover export` may have removed entries from another process.
         self.bytes_used = used
-        return OutboxStats(pending, dead, oldest, self.bytes_used, self.max_bytes)
+        return OutboxStats(pending, dead, oldest, self.bytes_used, self.max_bytes, dead_bytes)
 
     def dead_letters(self, limit: int | None = None) -> list[DeadLetter]:
         rows = self._db.execute(

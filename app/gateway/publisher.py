@@ -301,5 +301,6 @@ class Publisher:
         stats = await self.outbox.run(self.outbox.store.stats)
         self.metrics.outbox_entries.set(stats.pending)
         self.metrics.failure_queue_size.set(stats.dead)
+        self.metrics.failure_queue_bytes.set(stats.dead_bytes)
         self.metrics.outbox_bytes.set(stats.bytes_used)
         self.metrics.outbox_max_bytes.set(stats.max_bytes)

@@ -138,6 +138,11 @@ async def test_dead_letters_export_and_replay_with_recover(
             await telegram.post(CHANNEL_ID, f"dead letter {n}")
         await eventually(lambda: failures(gateway, "exhausted") >= 1, timeout=20)
         await telegram.clients[0].idle()
+        await gateway.publisher.refresh_gauges(force=True)
+        dead = gateway.registry.get_sample_value("telegram_failure_queue_size")
+        dead_bytes = gateway.registry.get_sample_value("telegram_failure_queue_bytes")
+        assert dead is not None and dead >= 1
+        assert dead_bytes is not None and dead_bytes > 100 * dead
     await asyncio.to_thread(recover_round_trip, env, api, signals_db)
 
 
