@@ -9,6 +9,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 
 from app import __version__
 from app.api import schemas
+from app.web.openapi import add_system_paths
 
 _ERR = {"description": "error", "content": {"application/json": {"schema": "Error"}}}
 
@@ -204,14 +205,5 @@ def build_spec() -> dict[str, Any]:
             },
         },
     )
-    for path, summary in [
-        ("/", "Service information"),
-        ("/health", "200 only when the database is reachable"),
-        ("/ready", "200 when the database is reachable and migrated"),
-        ("/healthz", "Liveness"),
-        ("/metrics", "Prometheus metrics"),
-        ("/logs", "Recent log records"),
-        ("/openapi.json", "This document"),
-    ]:
-        spec.path(path, operations={"get": {"summary": summary, "responses": {"200": _ok({})}}})
+    add_system_paths(spec, ("/logs", "Recent log records"))
     return spec.to_dict()

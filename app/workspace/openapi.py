@@ -8,6 +8,7 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
 from app import __version__
+from app.web.openapi import add_system_paths
 from app.workspace import schemas
 
 _ERR = {"description": "error", "content": {"application/json": {"schema": "Error"}}}
@@ -224,13 +225,5 @@ def build_spec() -> dict[str, Any]:
         "responses": {"200": _ok(_wrapped("Category")), **write_errors},
     }
     spec.path("/api/categories/{name}/toggle", operations={"patch": toggle, "post": toggle})
-    for path, summary in [
-        ("/", "Service information"),
-        ("/health", "200 only when the database is reachable"),
-        ("/ready", "200 when the database is reachable and migrated"),
-        ("/healthz", "Liveness"),
-        ("/metrics", "Prometheus metrics"),
-        ("/openapi.json", "This document"),
-    ]:
-        spec.path(path, operations={"get": {"summary": summary, "responses": {"200": _ok({})}}})
+    add_system_paths(spec)
     return spec.to_dict()

@@ -25,6 +25,16 @@ def run_gateway(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[
     )
 
 
+def first_health(gateway: GatewayProcess) -> tuple[int, dict]:
+    """The first /health answer, waiting up to 10 s for the port to open."""
+    for _ in range(100):
+        answer = gateway.health()
+        if answer is not None:
+            return answer
+        time.sleep(0.1)
+    raise AssertionError("the gateway never answered /health")
+
+
 def test_bad_config_is_one_line_naming_the_variable(tmp_path: Path) -> None:
     env = gateway_env(tmp_path, "http://127.0.0.1:1", TELEGRAM_API_ID="twelve")
     result = run_gateway(env)
@@ -48,14 +58,7 @@ def test_without_telegram_settings_it_runs_and_says_so(tmp_path: Path) -> None:
     log = tmp_path / "gateway.log"
     gateway = GatewayProcess(env, None, log, session=False).start()
     try:
-        answer = None
-        for _ in range(100):
-            answer = gateway.health()
-            if answer is not None:
-                break
-            time.sleep(0.1)
-        assert answer is not None
-        status, body = answer
+        status, body = first_health(gateway)
         assert status == 503
         assert "telegram: not logged in" in body["reasons"]
         assert gateway.stop() == 0
@@ -96,14 +99,7 @@ def test_without_a_session_it_runs_and_says_not_logged_in(tmp_path: Path) -> Non
     log = tmp_path / "gateway.log"
     gateway = GatewayProcess(env, None, log, session=False).start()
     try:
-        answer = None
-        for _ in range(100):
-            answer = gateway.health()
-            if answer is not None:
-                break
-            time.sleep(0.1)
-        assert answer is not None
-        status, body = answer
+        status, body = first_health(gateway)
         assert status == 503
         assert "telegram: not logged in" in body["reasons"]
         assert body["telegram"]["state"] == "not logged in"

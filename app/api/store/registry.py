@@ -16,6 +16,8 @@ class Conflict(Exception):
 
 _CHANNEL_COLUMNS = "id, channel_id, username, label, description, is_active, created_at, updated_at"
 _BOT_COLUMNS = "id, username, token, bot_type, description, is_active, created_at, updated_at"
+_CHANNEL_CONFLICT = "a channel with this channelId or username is already registered"
+_BOT_CONFLICT = "a bot with this username is already registered"
 
 
 def mask_token(token: str) -> str:
@@ -51,34 +53,36 @@ async def create_channel(pool: aiopg.Pool, data: dict[str, Any]) -> dict[str, An
             await cur.execute(query, data)
             row = await fetch_one_dict(cur)
     except psycopg2.errors.UniqueViolation:
-        raise Conflict("a channel with this channelId or username is already registered") from None
+        raise Conflict(_CHANNEL_CONFLICT) from None
     assert row is not None
     return row
 
 
-async def update_channel(
-    pool: aiopg.Pool, row_id: int, data: dict[str, Any]
+async def _update(
+    pool: aiopg.Pool, table: str, columns: str, row_id: int, data: dict[str, Any], conflict: str
 ) -> dict[str, Any] | None:
-    if not data:
-        async with pool.acquire() as conn, conn.cursor() as cur:
-            await cur.execute(
-                f"SELECT {_CHANNEL_COLUMNS} FROM telegram_channels"
-                " WHERE id = %s AND deleted_at IS NULL",
-                (row_id,),
-            )
-            return await fetch_one_dict(cur)
-    assignments = ", ".join(f"{column} = %({column})s" for column in data)
+    """Partial update of a live (not soft-deleted) row; None when there is none."""
+    assignments = "".join(f"{column} = %({column})s, " for column in data)
+    touched = "now()" if data else "updated_at"  # an empty update reads the row back
     query = f"""
-    UPDATE telegram_channels SET {assignments}, updated_at = now()
+    UPDATE {table} SET {assignments}updated_at = {touched}
     WHERE id = %(row_id)s AND deleted_at IS NULL
-    RETURNING {_CHANNEL_COLUMNS}
+    RETURNING {columns}
     """
     try:
         async with pool.acquire() as conn, conn.cursor() as cur:
             await cur.execute(query, {**data, "row_id": row_id})
             return await fetch_one_dict(cur)
     except psycopg2.errors.UniqueViolation:
-        raise Conflict("a channel with this channelId or username is already registered") from None
+        raise Conflict(conflict) from None
+
+
+async def update_channel(
+    pool: aiopg.Pool, row_id: int, data: dict[str, Any]
+) -> dict[str, Any] | None:
+    return await _update(
+        pool, "telegram_channels", _CHANNEL_COLUMNS, row_id, data, _CHANNEL_CONFLICT
+    )
 
 
 async def soft_delete(pool: aiopg.Pool, table: str, row_id: int) -> bool:
@@ -111,21 +115,11 @@ async def create_bot(pool: aiopg.Pool, data: dict[str, Any]) -> dict[str, Any]:
             await cur.execute(query, data)
             row = _masked(await fetch_one_dict(cur))
     except psycopg2.errors.UniqueViolation:
-        raise Conflict("a bot with this username is already registered") from None
+        raise Conflict(_BOT_CONFLICT) from None
     assert row is not None
     return row
 
 
 async def update_bot(pool: aiopg.Pool, row_id: int, data: dict[str, Any]) -> dict[str, Any] | None:
-    assignments = ", ".join(f"{column} = %({column})s" for column in data) or "id = id"
-    query = f"""
-    UPDATE telegram_bots SET {assignments}, updated_at = now()
-    WHERE id = %(row_id)s AND deleted_at IS NULL
-    RETURNING {_BOT_COLUMNS}
-    """
-    try:
-        async with pool.acquire() as conn, conn.cursor() as cur:
-            await cur.execute(query, {**data, "row_id": row_id})
-            return _masked(await fetch_one_dict(cur))
-    except psycopg2.errors.UniqueViolation:
-        raise Conflict("a bot with this username is already registered") from None
+    row = await _update(pool, "telegram_bots", _BOT_COLUMNS, row_id, data, _BOT_CONFLICT)
+    return _masked(row)
