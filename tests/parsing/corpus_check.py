@@ -241,10 +241,10 @@ def _check_consistent(e: dict[str, Any]) -> None:
         value = e[name]
         if value is not None and not any(_same(value, t) for t in targets):
             raise ValueError(f"{name} = {value} is not one of targets {targets}")
+    # Unnumbered targets count by position, so any target fills target_1 and target_final;
+    # a labelled number wins over position, so target_2 alone (`Alvo 2: X`) is allowed.
     if targets and e["target_final"] is None:
         raise ValueError("targets given but no target_final (the last target when none is final)")
-    if e["target_2"] is not None and e["target_1"] is None:
-        raise ValueError("target_2 without target_1")
     # The orientation every real signal has (and the parser validates).
     sign = 1 if e["side"] == "buy" else -1
     entry_far = high if sign == 1 else low  # targets lie beyond this entry bound

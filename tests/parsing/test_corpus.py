@@ -194,6 +194,20 @@ def test_bad_expectations_are_refused(bad, message: str) -> None:
         parse_expect(bad)
 
 
+@pytest.mark.parametrize(
+    "targets",
+    [
+        {"targets": [1.095], "target_1": 1.095, "target_final": 1.095},  # `TP: 1.0950` alone
+        {"targets": [1.09, 1.095], "target_1": 1.09, "target_2": 1.095, "target_final": 1.095},
+        {"targets": [1.095], "target_2": 1.095, "target_final": 1.095},  # `TP 2: 1.0950` alone
+    ],
+)
+def test_targets_by_position_or_label_are_accepted(targets: dict) -> None:
+    base = {k: v for k, v in EXPECT.items() if not k.startswith("target")}
+    expect = parse_expect({**base, **targets})
+    assert expect is not None and expect["targets"] == targets["targets"]
+
+
 def _write(tmp_path: Path, body: str, name: str = "fam") -> Path:
     path = tmp_path / f"{name}.toml"
     path.write_text(f'family = "{name}"\ndescription = "d"\n{body}', encoding="utf-8")
