@@ -21,6 +21,8 @@ from tests.parsing.corpus_check import (
 
 REQUIRED_LANGUAGES = {"en", "pt", "es", "ru", "tr", "fa"}
 TP_CAPITAL = "tp-capital"
+# Families whose targets are all unnumbered: they must count by position.
+POSITIONAL_FAMILIES = frozenset({"unnumbered-targets"})
 
 
 @pytest.fixture(scope="module")
@@ -45,6 +47,18 @@ def test_every_family_has_10_to_25_cases(corpus: list[Case]) -> None:
     for case in corpus:
         sizes[case.family] = sizes.get(case.family, 0) + 1
     assert {f: n for f, n in sizes.items() if not 10 <= n <= 25} == {}
+
+
+def test_unnumbered_targets_count_by_position(corpus: list[Case]) -> None:
+    wrong = []
+    for case in corpus:
+        if case.family not in POSITIONAL_FAMILIES or case.expect is None:
+            continue
+        e, targets = case.expect, case.expect["targets"]
+        by_position = (targets[0], targets[1] if len(targets) > 1 else None, targets[-1])
+        if targets == [] or (e["target_1"], e["target_2"], e["target_final"]) != by_position:
+            wrong.append(case.ident)
+    assert wrong == []
 
 
 # --------------------------------------------------------------------------- (b) targets
