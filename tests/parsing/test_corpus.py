@@ -21,8 +21,8 @@ from tests.parsing.corpus_check import (
 
 REQUIRED_LANGUAGES = {"en", "pt", "es", "ru", "tr", "fa"}
 TP_CAPITAL = "tp-capital"
-# Families whose targets are all unnumbered: they must count by position.
-POSITIONAL_FAMILIES = frozenset({"unnumbered-targets"})
+# Families whose targets are unnumbered (or numbered in order): they count by position.
+POSITIONAL_FAMILIES = frozenset({"unnumbered-targets", "compact-one-line"})
 
 
 @pytest.fixture(scope="module")
