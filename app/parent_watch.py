@@ -18,7 +18,8 @@ PR_SET_PDEATHSIG = 1
 WATCH_INTERVAL_S = 1.0
 
 
-def _set_pdeathsig(sig: int) -> bool:
+def set_parent_death_signal(sig: int) -> bool:
+    """Ask Linux to send `sig` to this process when its parent dies; False elsewhere."""
     if not sys.platform.startswith("linux"):
         return False
     try:
@@ -37,7 +38,7 @@ def _watch(parent_pid: int) -> None:
 
 def exit_with_parent(parent_pid: int) -> None:
     """Make this process end when `parent_pid` (its parent) does."""
-    _set_pdeathsig(signal.SIGTERM)
+    set_parent_death_signal(signal.SIGTERM)
     if os.getppid() != parent_pid:  # the parent died before prctl took effect
         os._exit(0)
     threading.Thread(target=_watch, args=(parent_pid,), name="parent-watch", daemon=True).start()
