@@ -225,3 +225,23 @@ async def test_the_openapi_document_declares_the_summary(api_url: str) -> None:
     assert set(declared["required"]) == set(declared["properties"])
     ok = spec["paths"]["/messages/reparse"]["post"]["responses"]["200"]
     assert ok["content"]["application/json"]["schema"]["$ref"].endswith("/ReparseReport")
+
+
+async def test_an_odd_stored_timestamp_does_not_stop_a_reparse(
+    api_url: str, signals_db: DbConfig
+) -> None:
+    await call("POST", api_url + "/ingest", json_body=message(1), headers=TOKEN)
+    rows(
+        signals_db,
+        "INSERT INTO telegram_messages (channel_id, message_id, ts, text, parse_status)"
+        " VALUES (-1001, 1, '0001-06-01 00:00:00+00 BC', %s, 'not_signal'),"
+        "        (-1001, 2, 'infinity', %s, 'not_signal') RETURNING 1",
+        (signal_text("ANCIENT"), "bom dia"),
+    )
+    cli = tpcap(signals_db, "reparse", "--json")
+    assert cli.returncode == 0, cli.stderr
+    summary = json.loads(cli.stdout)
+    assert summary["scanned"] == 3 and summary["signalsCreated"] == 1
+    assert rows(signals_db, "SELECT asset FROM tp_capital_signals WHERE channel_id = -1001") == [
+        ("ANCIENT",)
+    ]

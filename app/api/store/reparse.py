@@ -39,10 +39,13 @@ _STORED_SCALE = Decimal("1e-8")  # numeric(20, 8)
 
 _WHERE = "WHERE m.id > %(after)s {extra}"
 
+# Timestamps as PostgreSQL's text: they only go back to match the same rows, and a
+# stored value Python cannot represent (1 BC, infinity) must not stop a re-parse.
+
 _SELECT = (
     """
-SELECT m.id, m.channel_id, m.message_id, m.ts, m.text, m.channel_name, m.edit_date, m.source,
-       m.forwarded_to, m.parse_status, m.parse_reason, m.signal_deleted_at IS NOT NULL,
+SELECT m.id, m.channel_id, m.message_id, m.ts::text, m.text, m.channel_name, m.edit_date::text,
+       m.source, m.forwarded_to, m.parse_status, m.parse_reason, m.signal_deleted_at IS NOT NULL,
        s.id IS NOT NULL, """
     + ", ".join(f"s.{name}" for name in SIGNAL_FIELDS)
     + """
