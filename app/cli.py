@@ -22,6 +22,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "recover": ("app.gateway.recover", "export or replay the JSONL failure queue"),
     "workspace": ("app.workspace.main", "run the workspace service (PORT 3200)"),
     "import-lowdb": ("app.workspace.importer", "import a LowDB library.json into the workspace"),
+    "parse": ("app.parse_cli", "show what the parser makes of a message or a JSONL file"),
+    "reparse": ("app.reparse_cli", "re-apply the parser to stored messages, report what changed"),
     "local": ("app.local", "run the whole appliance locally with a private PostgreSQL"),
 }
 

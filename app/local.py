@@ -1,9 +1,12 @@
 """`tpcap local`: the whole appliance on this machine, no Telegram account needed.
 
-A private PostgreSQL in .local/pg (durable settings), migrations, then the
-api, the workspace service and the gateway as child processes, a banner with
-URLs and the generated token, and a demo signal sent through the real ingest
-path. Ctrl-C stops everything in reverse order.
+A private PostgreSQL in .local/pg (durable settings, password auth with a
+generated password in .local/pg-password), migrations, then the api, the
+workspace service and the gateway as supervised child processes, a banner
+with URLs and the generated token, and a demo signal sent through the real
+ingest path. A crashed service is restarted with backoff while the rest, and
+PostgreSQL, keep running. Ctrl-C (or SIGTERM) stops everything in reverse
+order, each service with every process it started.
 """
 
 from __future__ import annotations
@@ -15,17 +18,17 @@ import os
 import secrets
 import signal
 import socket
-import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from app.config import DbConfig
-from app.localpg import LocalPg, LocalPgError, free_port
+from app.localpg import LocalPg, LocalPgError, free_port, read_or_create_secret
 from app.migrate import migrate
+from app.supervisor import Service, Supervisor
 
 DEMO_SIGNAL = (
     "🟢Swing Trade\n\nAtivo: BOVAW32\nCompra: 1,04 a 1,06\n"
@@ -35,18 +38,14 @@ DEMO_CHANNEL = -1001000000001
 
 
 @dataclass
-class Child:
-    name: str
-    process: subprocess.Popen[bytes]
-    url: str
-    log: Path
-
-
-@dataclass
 class Appliance:
     home: Path
-    children: list[Child] = field(default_factory=list)
+    supervisor: Supervisor
     pg: LocalPg | None = None
+
+    @property
+    def children(self) -> list[Service]:
+        return self.supervisor.services
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -85,13 +84,7 @@ def _port_free(port: int) -> bool:
 
 
 def _token(home: Path) -> str:
-    path = home / "gateway-token"
-    if path.exists():
-        return path.read_text().strip()
-    token = secrets.token_urlsafe(36)
-    path.touch(mode=0o600)
-    path.write_text(token + "\n")
-    return token
+    return read_or_create_secret(home / "gateway-token")
 
 
 def _http(
@@ -111,10 +104,12 @@ def _http(
         return exc.code, json.loads(exc.read() or b"null")
 
 
-def _wait(child: Child, path: str, timeout: float = 30.0, accept: tuple[int, ...] = (200,)) -> None:
+def _wait(
+    child: Service, path: str, timeout: float = 30.0, accept: tuple[int, ...] = (200,)
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if child.process.poll() is not None:
+        if child.process is not None and child.process.poll() is not None:
             raise RuntimeError(
                 f"{child.name} exited with {child.process.returncode}; see {child.log}"
             )
@@ -128,19 +123,15 @@ def _wait(child: Child, path: str, timeout: float = 30.0, accept: tuple[int, ...
     raise RuntimeError(f"{child.name} did not become healthy in {timeout:.0f}s; see {child.log}")
 
 
-def _spawn(app: Appliance, name: str, args: list[str], env: dict[str, str], url: str) -> Child:
-    log = app.home / "logs" / f"{name}.log"
-    out = open(log, "ab")  # noqa: SIM115 - handed to the child for its lifetime
-    process = subprocess.Popen(
+def _spawn(app: Appliance, name: str, args: list[str], env: dict[str, str], url: str) -> Service:
+    service = Service(
+        name,
         [sys.executable, "-m", "app", *args],
-        env={**_base_env(), **env},
-        stdout=out,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,  # Ctrl-C reaches us; we stop children in order
+        {**_base_env(), **env},
+        url,
+        app.home / "logs" / f"{name}.log",
     )
-    child = Child(name, process, url, log)
-    app.children.append(child)
-    return child
+    return app.supervisor.add(service)
 
 
 def _base_env() -> dict[str, str]:
@@ -153,16 +144,13 @@ def _base_env() -> dict[str, str]:
 
 
 def _stop(app: Appliance) -> None:
-    for child in reversed(app.children):
-        if child.process.poll() is None:
-            child.process.send_signal(signal.SIGTERM)
-    for child in reversed(app.children):
-        try:
-            child.process.wait(15)
-        except subprocess.TimeoutExpired:
-            child.process.kill()
+    app.supervisor.stop()
     if app.pg is not None:
         app.pg.stop()
+
+
+def _say(line: str) -> None:
+    print(f"tpcap local: {line}", flush=True)
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -174,6 +162,7 @@ def run(args: argparse.Namespace) -> int:
     (home / "logs").mkdir(parents=True, exist_ok=True)
     # Others may traverse (the postgres user must reach pg/) but not list it.
     os.chmod(home, 0o711)
+    os.chmod(home / "logs", 0o700)
     for port, name in (
         (args.api_port, "api"),
         (args.workspace_port, "workspace"),
@@ -186,10 +175,10 @@ def run(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             return 1
-    app = Appliance(home)
+    app = Appliance(home, Supervisor(_say))
     pg_port = args.pg_port or (5433 if _port_free(5433) else free_port())
-    app.pg = LocalPg(home / "pg", pg_port, durable=True)
-    previous = signal.signal(signal.SIGTERM, _interrupt)
+    app.pg = LocalPg(home / "pg", pg_port, durable=True, password_file=home / "pg-password")
+    previous = {sig: signal.signal(sig, _interrupt) for sig in (signal.SIGTERM, signal.SIGHUP)}
     try:
         print(f">> PostgreSQL in {app.pg.datadir} on 127.0.0.1:{pg_port}", flush=True)
         try:
@@ -199,7 +188,9 @@ def run(args: argparse.Namespace) -> int:
             return 1
         token = _token(home)
         api_key = secrets.token_urlsafe(24)
-        signals_db = DbConfig("127.0.0.1", pg_port, "tp_capital", "postgres", None, "tp_capital")
+        signals_db = DbConfig(
+            "127.0.0.1", pg_port, "tp_capital", "postgres", app.pg.password, "tp_capital"
+        )
         applied = migrate(signals_db, "signals")
         print(f">> migrations: {len(applied)} applied to tp_capital", flush=True)
         db_env = {k: v for k, v in app.pg.env("tp_capital").items()}
@@ -227,16 +218,9 @@ def run(args: argparse.Namespace) -> int:
         if args.exit_after_demo:
             return 0
         print("\nRunning. Press Ctrl-C to stop everything.", flush=True)
-        while all(c.process.poll() is None for c in app.children):
+        while True:
+            app.supervisor.check()
             time.sleep(0.5)
-        dead = [c for c in app.children if c.process.poll() is not None]
-        for child in dead:
-            print(
-                f"tpcap local: {child.name} exited with {child.process.returncode}; "
-                f"see {child.log}",
-                file=sys.stderr,
-            )
-        return 1
     except KeyboardInterrupt:
         print("\n>> stopping", flush=True)
         return 0
@@ -245,18 +229,21 @@ def run(args: argparse.Namespace) -> int:
         return 1
     finally:
         _stop(app)
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         print(">> stopped", flush=True)
 
 
 def _start_optional(
     app: Appliance, args: argparse.Namespace, pg_port: int, token: str, api_key: str
-) -> list[tuple[Child, str, tuple[int, ...]]]:
+) -> list[tuple[Service, str, tuple[int, ...]]]:
     """The workspace and the gateway, when this checkout has them."""
-    started: list[tuple[Child, str, tuple[int, ...]]] = []
+    started: list[tuple[Service, str, tuple[int, ...]]] = []
     assert app.pg is not None
     if importlib.util.find_spec("app.workspace.main") is not None:
-        ws_db = DbConfig("127.0.0.1", pg_port, "APPS-WORKSPACE", "postgres", None, "workspace")
+        ws_db = DbConfig(
+            "127.0.0.1", pg_port, "APPS-WORKSPACE", "postgres", app.pg.password, "workspace"
+        )
         migrate(ws_db, "workspace")
         child = _spawn(
             app,
@@ -312,15 +299,17 @@ def _banner(app: Appliance, token: str, api_key: str) -> None:
                     "TELEGRAM_API_HASH, TELEGRAM_CHANNELS and run `tpcap gateway login`"
                 )
     assert app.pg is not None
+    api_url = next(c.url for c in app.children if c.name == "api")
     lines += [
-        f"  {'database':<10} postgresql://postgres@127.0.0.1:{app.pg.port}/tp_capital",
+        f"  {'database':<10} postgresql://postgres@127.0.0.1:{app.pg.port}/tp_capital"
+        f"   (password in {app.pg.password_file})",
         "",
         f"  X-Gateway-Token: {token}   (saved in {app.home / 'gateway-token'})",
         f"  X-API-Key:       {api_key}   (this run only)",
         "",
         "  Try:",
-        "    curl -s localhost:4005/signals | python3 -m json.tool",
-        f"    curl -s -X POST localhost:4005/ingest -H 'X-Gateway-Token: {token}' \\",
+        f"    curl -s {api_url}/signals | python3 -m json.tool",
+        f"    curl -s -X POST {api_url}/ingest -H 'X-Gateway-Token: {token}' \\",
         "         -H 'Content-Type: application/json' \\",
         '         -d \'{"channelId": -1001, "messageId": 1, '
         '"timestamp": "2026-11-23T10:00:00Z", "text": "hello"}\'',

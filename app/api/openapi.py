@@ -62,6 +62,7 @@ def build_spec() -> dict[str, Any]:
         ("BotIn", schemas.BotInSchema),
         ("Bot", schemas.BotSchema),
         ("Reparse", schemas.ReparseSchema),
+        ("ReparseReport", schemas.ReparseReportSchema),
         ("Error", schemas.ErrorSchema),
     ]:
         spec.components.schema(name, schema=schema)
@@ -132,8 +133,9 @@ def build_spec() -> dict[str, Any]:
         operations={
             "post": {
                 "security": key,
+                "summary": "Re-run the parser over stored messages; report what changed",
                 "requestBody": {"content": {"application/json": {"schema": "Reparse"}}},
-                "responses": {"200": _ok({"type": "object"}), "400": _ERR, "401": _ERR},
+                "responses": {"200": _ok("ReparseReport"), "400": _ERR, "401": _ERR},
             }
         },
     )

@@ -13,11 +13,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import os
 from collections.abc import Callable, Sized
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import TypeVar
 
+from app.parent_watch import exit_with_parent
 from app.parsing.signals import NotASignal, Signal, parse_signal
 
 log = logging.getLogger("app.api.parse_pool")
@@ -40,7 +42,12 @@ class ParsePool:
         if self._executor is None:
             # spawn: a fresh interpreter, not a fork of a process with a running loop.
             context = multiprocessing.get_context("spawn")
-            self._executor = ProcessPoolExecutor(self.workers, mp_context=context)
+            self._executor = ProcessPoolExecutor(
+                self.workers,
+                mp_context=context,
+                initializer=exit_with_parent,  # no orphan worker, even if we are SIGKILLed
+                initargs=(os.getpid(),),
+            )
         return self._executor
 
     async def run(self, fn: Callable[[T], R], batch: T) -> R:

@@ -8,6 +8,8 @@ from typing import Any
 
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate, validates_schema
 
+from app.api.channel_ref import channel_filter
+
 INT64 = validate.Range(min=-(2**63), max=2**63 - 1)
 MAX_TEXT = 100_000
 MAX_BATCH = 500
@@ -185,9 +187,67 @@ class ReparseSchema(Schema):
         load_default=None, validate=validate.OneOf(["signal", "not_signal", "invalid"])
     )
     channelId = fields.Integer(load_default=None, strict=True)
+    channel = fields.String(
+        load_default=None,
+        validate=validate.Length(min=1, max=256),
+        metadata={"description": "a channel id or name (`@name` too), like GET /signals"},
+    )
     from_ = TimestampField(data_key="from", load_default=None)
     to = TimestampField(load_default=None)
     limit = fields.Integer(load_default=None, strict=True, validate=validate.Range(min=1))
+    dryRun = fields.Boolean(
+        load_default=False,
+        metadata={"description": "compute the summary in a transaction that is rolled back"},
+    )
+
+    @validates_schema
+    def _one_channel(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if data.get("channel") is None:
+            return
+        if data.get("channelId") is not None:
+            raise ValidationError("give channelId or channel, not both", "channel")
+        try:
+            channel_filter(data["channel"])
+        except ValueError as exc:
+            raise ValidationError(str(exc), "channel") from None
+
+
+class ReparseReportSchema(Schema):
+    """What a re-parse changed (the same summary `tpcap reparse` prints)."""
+
+    status = fields.String(required=True)
+    parserVersion = fields.Integer(required=True)
+    dryRun = fields.Boolean(required=True)
+    scanned = fields.Integer(required=True, metadata={"description": "messages read"})
+    statusChanged = fields.Integer(
+        required=True, metadata={"description": "messages whose parse status or reason changed"}
+    )
+    signalsCreated = fields.Integer(required=True, metadata={"description": "new signals"})
+    signalsUpdated = fields.Integer(
+        required=True, metadata={"description": "signals with at least one field changed"}
+    )
+    signalsRemoved = fields.Integer(
+        required=True, metadata={"description": "signals whose message is no longer a signal"}
+    )
+    unchanged = fields.Integer(
+        required=True, metadata={"description": "messages whose outcome did not change"}
+    )
+    keptDeleted = fields.Integer(
+        required=True,
+        metadata={"description": "signals a user deleted, read again but kept deleted"},
+    )
+    changedFields = fields.Dict(
+        keys=fields.String(),
+        values=fields.Integer(),
+        required=True,
+        metadata={"description": "per signal field, how many signals had it changed"},
+    )
+    byStatus = fields.Dict(
+        keys=fields.String(),
+        values=fields.Integer(),
+        required=True,
+        metadata={"description": "messages per new parse status"},
+    )
 
 
 class ChannelInSchema(Schema):

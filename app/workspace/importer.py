@@ -28,6 +28,7 @@ import psycopg2
 
 from app.config import DbConfig, Env, log_level
 from app.logs import setup_logging
+from app.progress import Progress
 from app.workspace.config import workspace_db_config
 from app.workspace.lowdb import (
     IMPORT_ACTOR,
@@ -38,7 +39,6 @@ from app.workspace.lowdb import (
     document_parts,
     map_library,
 )
-from app.workspace.progress import Progress
 from app.workspace.store import lowdb_import as store
 
 EXIT_FILE = 1

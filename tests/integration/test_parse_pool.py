@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import signal
 
+import pytest
+
 from app.api.parse_pool import ParsePool, parse_many
 from app.config import DbConfig
 from tests.conftest import GATEWAY_TOKEN
@@ -77,3 +79,72 @@ def test_the_api_process_keeps_one_worker(signals_db: DbConfig, tmp_path) -> Non
     assert "parse worker died" not in text
     assert "usage: tpcap" not in text
     assert rows(signals_db, "SELECT count(*) FROM telegram_messages") == [(180,)]
+
+
+def _children(pid: int) -> set[int]:
+    """Every descendant of `pid`, from /proc (ppid is the 4th field of /proc/PID/stat)."""
+    parents: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = open(f"/proc/{entry}/stat").read()  # noqa: SIM115
+            except OSError:
+                continue
+            parents[int(entry)] = int(stat.rsplit(")", 1)[1].split()[1])
+    found: set[int] = set()
+    frontier = {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0]  # noqa: SIM115
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def _wait_gone(pids: set[int], timeout: float = 30.0) -> set[int]:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and any(_alive(p) for p in pids):
+        time.sleep(0.1)
+    return {p for p in pids if _alive(p)}
+
+
+def _api_with_a_busy_worker(signals_db: DbConfig):  # type: ignore[no-untyped-def]
+    import json
+    import urllib.request
+
+    from tests.conftest import api_env
+    from tests.support.api import ApiProcess
+
+    api = ApiProcess(api_env(signals_db, PARSE_WORKERS="1")).start()
+    body = json.dumps([message(i + 1, signal_text("A")) for i in range(60)])
+    request = urllib.request.Request(
+        api.url + "/ingest/batch",
+        data=body.encode(),
+        headers={"X-Gateway-Token": GATEWAY_TOKEN, "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        assert json.loads(answer.read())["accepted"] == 60
+    assert api.process is not None
+    children = _children(api.process.pid)
+    assert children, "the batch should have started a parse worker"
+    return api, children
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM], ids=["sigkill", "sigterm"])
+def test_no_parse_worker_outlives_the_api(signals_db: DbConfig, sig: int) -> None:
+    api, children = _api_with_a_busy_worker(signals_db)
+    try:
+        api.stop(sig)
+        assert _wait_gone(children) == set()
+    finally:
+        for pid in children:
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)

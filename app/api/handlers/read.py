@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.api.channel_ref import channel_filter
 from app.api.handlers.base import ApiHandler
 from app.api.schemas import ForwardedQuerySchema, ListQuerySchema, ReparseSchema
 from app.api.store import queries
-from app.api.store.reparse import reparse
+from app.api.store.reparse import ReparseFilter, reparse
 from app.web.handlers import ApiError
 
 _list_query = ListQuerySchema()
@@ -73,14 +74,15 @@ class ReparseHandler(ApiHandler):
         self.require_api_key()
         body = self.json_body() if self.request.body else {}
         args = self.load(_reparse, body)
-        report = await reparse(
-            self.pool,
+        channel = channel_filter(args["channel"]) if args["channel"] else {}
+        where = ReparseFilter(
             status=args["status"],
-            channel_id=args["channelId"],
+            channel_id=channel.get("channel_id", args["channelId"]),
+            channel_name=channel.get("channel_name"),
             from_=args["from_"],
             to=args["to"],
-            limit=args["limit"],
         )
+        report = await reparse(self.pool, where, limit=args["limit"], dry_run=args["dryRun"])
         self.write_json({"status": "ok", **report.as_dict()})
 
 

@@ -1,4 +1,4 @@
-"""A small progress bar on stderr, for long imports."""
+"""A small progress bar on stderr, for long imports and re-parses."""
 
 from __future__ import annotations
 
