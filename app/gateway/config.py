@@ -125,12 +125,21 @@ def parse_channels(variable: str, values: tuple[str, ...]) -> tuple[int | str, .
 
 
 def parse_endpoints(values: tuple[str, ...]) -> tuple[str, ...]:
+    """Each api's base URL. The full `.../ingest` URL of the original notes and their
+    `.env` examples names the same api: the suffix is dropped (trailing slash or not)."""
     endpoints = []
     for value in values:
         parts = urlsplit(value)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ConfigError("API_ENDPOINT", f"{value!r} is not an http(s) URL")
-        endpoints.append(value.rstrip("/"))
+        if parts.query or parts.fragment:
+            raise ConfigError("API_ENDPOINT", f"{value!r}: no query or fragment, please")
+        base = value.rstrip("/")
+        for suffix in ("/ingest/batch", "/ingest"):
+            if base.endswith(suffix):
+                base = base[: -len(suffix)]
+                break
+        endpoints.append(base.rstrip("/"))
     if not endpoints:
         raise ConfigError("API_ENDPOINT", "is empty")
     return tuple(endpoints)

@@ -118,6 +118,8 @@ class Gateway:
         stats = await self.outbox.run(self.outbox.store.stats)
         if self.telegram.state != CONNECTED:
             reasons.append(f"telegram: {self.telegram.state}")
+        if self.publisher.status.misconfigured:
+            reasons.append(self.publisher.status.misconfigured)
         if stats.bytes_used >= stats.max_bytes * 0.95:
             reasons.append("outbox: full")
         oldest = None
