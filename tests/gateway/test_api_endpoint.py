@@ -106,9 +106,12 @@ async def assert_loud_and_kept(
         stats = await gateway.outbox.run(gateway.outbox.store.stats)
         # Nothing dead-lettered, nothing lost: everything waits for the operator's fix.
         assert stats.dead == 0 and stats.pending == 4
-        assert gateway.registry.get_sample_value(
-            "telegram_publish_failures_total", {"reason": "exhausted"}
-        ) == 0
+        assert (
+            gateway.registry.get_sample_value(
+                "telegram_publish_failures_total", {"reason": "exhausted"}
+            )
+            == 0
+        )
     lines = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
     assert any(url in line and str(status) in line for line in lines), lines
 
@@ -135,9 +138,7 @@ async def test_401_from_a_wrong_token_is_loud_and_keeps_messages(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.ERROR, logger="app.gateway.publisher")
-    await assert_loud_and_kept(
-        tmp_path, telegram, api_url, 401, caplog, API_SECRET_TOKEN="w" * 40
-    )
+    await assert_loud_and_kept(tmp_path, telegram, api_url, 401, caplog, API_SECRET_TOKEN="w" * 40)
     assert stored_counts(signals_db)[0] == 0
 
 
