@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import logging
 import os
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -28,9 +29,20 @@ from typing import Any
 
 from telethon import errors, utils
 from telethon._updates import EntityCache
+from telethon.client.auth import AuthMethods
 from telethon.tl import types
 
+telethon_log = logging.getLogger("telethon.network.mtprotosender")
+
 EPOCH = dt.datetime(2024, 1, 2, 9, 0, tzinfo=dt.UTC)
+
+
+@dataclass
+class FakeAccount:
+    """A Telegram account the login flow can sign in to."""
+
+    code: str = "12345"
+    password: str | None = None  # two-step verification
 
 
 @dataclass
@@ -79,6 +91,9 @@ class FakeTelegram:
         self.flood_waits: list[int] = []  # seconds for the next history requests
         self.forwarded: list[tuple[int, int]] = []
         self.history_requests = 0
+        self.accounts: dict[str, FakeAccount] = {}  # phone (digits only) -> account
+        self.bot_tokens: set[str] | None = None  # None: any well-formed token works
+        self.codes_sent: list[str] = []
         self._random = random.Random(seed)
         self._id_gaps = id_gaps
 
@@ -161,6 +176,7 @@ class FakeClient:
         self.reconnect_listeners: list[Callable[[], None]] = []
         self._event_builders: list[tuple[Any, Callable[[Any], Awaitable[None]]]] = []
         self._connected = False
+        self._authorized = server.authorized
         self._self_id = 424242
         self._mb_entity_cache = EntityCache()
         self.tasks: set[asyncio.Task[None]] = set()
@@ -168,6 +184,8 @@ class FakeClient:
 
     # -- connection -----------------------------------------------------------
     async def connect(self) -> None:
+        # As Telethon does: an info line on every connection (the login must hide it).
+        telethon_log.info("Connecting to 149.154.167.51:443/TcpFull...")
         if not self.server.reachable:
             raise ConnectionError("Connection to Telegram failed 5 time(s)")
         self._connected = True
@@ -179,14 +197,58 @@ class FakeClient:
         self._connected = False
 
     async def is_user_authorized(self) -> bool:
-        return self.server.authorized
+        return self._authorized
 
-    async def start(self, *, bot_token: str | None = None, **_: Any) -> FakeClient:
-        await self.connect()
-        return self
+    # Telethon's own sign-in flow runs on top of the calls below.
+    start = AuthMethods.start
+    _start = AuthMethods._start
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        return asyncio.get_running_loop()
 
     async def get_me(self, input_peer: bool = False) -> Any:
-        return types.User(id=self._self_id, username="fake_operator", bot=self.bot)
+        if not self._authorized:
+            return None
+        name = "fake_bot" if self.bot else "fake_operator"
+        return types.User(id=self._self_id, username=name, bot=self.bot)
+
+    async def send_code_request(self, phone: str, *, force_sms: bool = False) -> Any:
+        self._require_connection()
+        self.server.codes_sent.append(phone)
+        return types.auth.SentCode(
+            type=types.auth.SentCodeTypeApp(length=5), phone_code_hash="fakehash"
+        )
+
+    async def sign_in(
+        self,
+        phone: str | None = None,
+        code: str | None = None,
+        *,
+        password: str | None = None,
+        bot_token: str | None = None,
+        phone_code_hash: str | None = None,
+    ) -> Any:
+        self._require_connection()
+        if bot_token is not None:
+            tokens = self.server.bot_tokens
+            if tokens is not None and bot_token not in tokens:
+                raise errors.AccessTokenInvalidError(request=None)
+            self._authorized = True
+            return await self.get_me()
+        account = self.server.accounts.get(utils.parse_phone(phone or "") or "")
+        if account is None:
+            # Telethon raises this from sign_in when Telegram answers "sign up required".
+            raise errors.PhoneNumberUnoccupiedError(request=None)
+        if password is not None:
+            if password != account.password:
+                raise errors.PasswordHashInvalidError(request=None)
+        elif code != account.code:
+            raise errors.PhoneCodeInvalidError(request=None)
+        elif account.password is not None:
+            raise errors.SessionPasswordNeededError(request=None)
+        self._authorized = True
+        return await self.get_me()
 
     def auto_reconnected(self) -> None:
         """Telethon reconnected by itself (the connection never looked down to callers)."""
@@ -290,6 +352,10 @@ class FeedWriter:
         self._handle.write(json.dumps(record) + "\n")
         self._handle.flush()
 
+    def record(self, op: str, **fields: Any) -> None:
+        """Server state: logged_out, account (phone, code, password), bot_tokens (tokens)."""
+        self._write({"op": op, **fields})
+
     def channel(self, bare_id: int, title: str) -> int:
         self._write({"op": "channel", "id": bare_id, "title": title})
         return utils.get_peer_id(types.PeerChannel(bare_id))
@@ -328,6 +394,17 @@ class FeedReader:
             self._apply_stored(record)
 
     def _apply_stored(self, record: dict[str, Any]) -> types.Message | None:
+        if record["op"] == "logged_out":
+            self.server.authorized = False
+            return None
+        if record["op"] == "account":
+            self.server.accounts[record["phone"].lstrip("+")] = FakeAccount(
+                record.get("code", "12345"), record.get("password")
+            )
+            return None
+        if record["op"] == "bot_tokens":
+            self.server.bot_tokens = set(record["tokens"])
+            return None
         if record["op"] == "channel":
             if utils.get_peer_id(types.PeerChannel(record["id"])) not in self.server.channels:
                 self.server.add_channel(record["id"], record["title"])
