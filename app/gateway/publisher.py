@@ -221,7 +221,11 @@ class Publisher:
         raise AssertionError("unreachable: tenacity reraises")  # pragma: no cover
 
     async def _send(self, batch: list[Entry]) -> BatchOutcome:
-        if len(batch) == 1:
+        if batch[0].is_deletion:
+            body = '{"deletions":[' + ",".join(e.payload for e in batch) + "]}"
+            answer = await self.api.post("/ingest/deletions", body.encode())
+            outcome = BatchOutcome([e.seq for e in batch], [])
+        elif len(batch) == 1:
             answer = await self.api.post("/ingest", batch[0].payload.encode())
             outcome = BatchOutcome([batch[0].seq], [])
         else:

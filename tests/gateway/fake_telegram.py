@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from telethon import errors, utils
+from telethon import errors, functions, utils
 from telethon._updates import EntityCache
 from telethon.client.auth import AuthMethods
 from telethon.tl import types
@@ -52,6 +52,7 @@ class FakeChannel:
     username: str | None = None
     messages: dict[int, types.Message] = field(default_factory=dict)
     last_id: int = 0
+    joined: bool = True  # False: the account must join before it gets the posts
 
     @property
     def marked_id(self) -> int:
@@ -66,6 +67,7 @@ class FakeChannel:
             broadcast=True,
             access_hash=self.bare_id * 7919,
             username=self.username,
+            left=not self.joined,
         )
 
 
@@ -89,11 +91,13 @@ class FakeTelegram:
         self.reachable = True
         self.authorized = True
         self.flood_waits: list[int] = []  # seconds for the next history requests
+        self.flood_waits_midway: list[int] = []  # ... for the next page of a long read
         self.forwarded: list[tuple[int, int]] = []
         self.history_requests = 0
         self.accounts: dict[str, FakeAccount] = {}  # phone (digits only) -> account
         self.bot_tokens: set[str] | None = None  # None: any well-formed token works
         self.codes_sent: list[str] = []
+        self.joins: list[int] = []
         self._random = random.Random(seed)
         self._id_gaps = id_gaps
 
@@ -156,9 +160,19 @@ class FakeTelegram:
         await self._broadcast(update, self.channel(ref))
         return edited
 
+    async def delete(self, ref: Any, message_ids: list[int]) -> None:
+        channel = self.channel(ref)
+        for message_id in message_ids:
+            channel.messages.pop(message_id, None)
+        update = types.UpdateDeleteChannelMessages(
+            channel_id=channel.bare_id, messages=message_ids, pts=channel.last_id, pts_count=1
+        )
+        await self._broadcast(update, channel)
+
     async def _broadcast(self, update: Any, channel: FakeChannel) -> None:
         for client in list(self.clients):
-            if client.is_connected():
+            # Telegram only sends a channel's updates to members.
+            if client.is_connected() and (channel.joined or client.bot):
                 await client._dispatch_update(update, channel)
 
     def drop_connections(self) -> None:
@@ -265,6 +279,15 @@ class FakeClient:
         self._require_connection()
         return self.server.channel(ref).entity()
 
+    async def __call__(self, request: Any) -> Any:
+        """The raw requests the gateway sends: joining a channel."""
+        self._require_connection()
+        if isinstance(request, functions.channels.JoinChannelRequest):
+            self.server.channel(request.channel).joined = True
+            self.server.joins.append(utils.get_peer_id(request.channel))
+            return types.Updates(updates=[], users=[], chats=[], date=EPOCH, seq=0)
+        raise NotImplementedError(type(request).__name__)
+
     async def get_input_entity(self, ref: Any) -> Any:
         return utils.get_input_peer(await self.get_entity(ref))
 
@@ -274,14 +297,27 @@ class FakeClient:
         limit: int | None = None,
         *,
         min_id: int = 0,
+        max_id: int = 0,
+        offset_date: dt.datetime | None = None,
+        add_offset: int = 0,
         reverse: bool = False,
     ) -> AsyncIterator[types.Message]:
+        """Telethon's iter_messages over GetHistory: ids above min_id, below max_id;
+        `offset_date` starts after the date (reverse) or before it; add_offset skips."""
         self._require_connection()
         self.server.history_requests += 1
         if self.server.flood_waits:
             raise errors.FloodWaitError(request=None, capture=self.server.flood_waits.pop(0))
         channel = self.server.channel(entity)
         ids = sorted((i for i in channel.messages if i > min_id), reverse=not reverse)
+        if max_id:
+            ids = [i for i in ids if i < max_id]
+        if offset_date is not None and not (reverse and min_id):
+            if reverse:
+                ids = [i for i in ids if channel.messages[i].date >= offset_date]
+            else:
+                ids = [i for i in ids if channel.messages[i].date < offset_date]
+        ids = ids[add_offset:]
         if limit is not None:
             ids = ids[:limit]
         entities = {channel.marked_id: channel.entity()}
@@ -289,7 +325,13 @@ class FakeClient:
             if index and index % 100 == 0:
                 await asyncio.sleep(0)  # a new page: Telethon would await the network here
                 self._require_connection()
-            message = channel.messages[message_id]
+                self.server.history_requests += 1
+                if self.server.flood_waits_midway:
+                    seconds = self.server.flood_waits_midway.pop(0)
+                    raise errors.FloodWaitError(request=None, capture=seconds)
+            message = channel.messages.get(message_id)
+            if message is None:  # deleted while the page was being read
+                continue
             message._finish_init(self, entities, None)
             yield message
 
