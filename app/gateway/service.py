@@ -74,7 +74,9 @@ class Gateway:
                 "entries held for forwarding at the last stop are published without a forward",
                 extra={"count": released},
             )
-        self.server = listen(make_app(self, self.registry), self.config.port, address)
+        self.server = listen(
+            make_app(self, self.registry, self.config.token), self.config.port, address
+        )
         await self.telegram.load_registry_cache()
         self.telegram.start()
         self._publisher_task = asyncio.create_task(self.publisher.run(), name="publisher")

@@ -444,6 +444,9 @@ class FeedReader:
                 record.get("code", "12345"), record.get("password")
             )
             return None
+        if record["op"] == "flood_waits_midway":
+            self.server.flood_waits_midway = list(record["seconds"])
+            return None
         if record["op"] == "bot_tokens":
             self.server.bot_tokens = set(record["tokens"])
             return None
