@@ -35,6 +35,7 @@ log = logging.getLogger("app.gateway.history")
 
 Sleep = Callable[[float], Awaitable[None]]
 OUTBOX_PAUSE_FRACTION = 0.5  # a backfill waits while the outbox is fuller than this
+STORE_BATCH = 500  # the publisher's batch size
 
 
 async def newest_id(client: Any, entity: Any) -> int:
@@ -122,14 +123,27 @@ async def run_backfill(
     """Read the job's ids from its cursor to its end into the outbox; returns how many."""
     read = 0
     log.info("backfill: reading history", extra={**job.as_dict()})
+    pending: list[Any] = []
+
+    async def store() -> None:
+        nonlocal read, pending
+        await _outbox_has_room(outbox, sleep)
+        await receiver.accept([Incoming(m, channel.name, "user", False) for m in pending])
+        read += len(pending)
+        await outbox.run(
+            outbox.store.advance_backfill, channel.id, pending[-1].id, len(pending), False
+        )
+        pending = []
+
     async for chunk in _pages(
         client, channel, metrics, flood_sleep, after=job.cursor, until=job.upto
     ):
-        await _outbox_has_room(outbox, sleep)
-        items = [Incoming(m, channel.name, "user", advances_sync=False) for m in chunk]
-        await receiver.accept(items)
-        read += len(chunk)
-        await outbox.run(outbox.store.advance_backfill, channel.id, chunk[-1].id, len(chunk), False)
+        pending.extend(chunk)
+        # Pages of 100 are stored 500 at a time: one outbox commit, one api batch.
+        if len(pending) >= STORE_BATCH:
+            await store()
+    if pending:
+        await store()
     await outbox.run(outbox.store.advance_backfill, channel.id, job.upto, 0, True)
     log.info("backfill: done", extra={"channel_id": channel.id, "messages": read})
     return read
