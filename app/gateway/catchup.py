@@ -53,14 +53,15 @@ async def catch_up_channel(
     if floor is None:
         newest = [m async for m in client.iter_messages(channel.entity, limit=1)]
         baseline = newest[0].id if newest else 0
-        await outbox.run(outbox.store.set_baseline, channel.id, baseline)
+        if on_first_sight is not None:
+            # Before the baseline is stored: if this fails, the next catch-up tries again.
+            await on_first_sight(baseline)
         await outbox.run(outbox.store.set_meta, f"baseline:{channel.id}", str(baseline))
+        await outbox.run(outbox.store.set_baseline, channel.id, baseline)
         log.info(
             "first sight of channel: starting after its newest message",
             extra={"channel_id": channel.id, "message_id": baseline},
         )
-        if on_first_sight is not None:
-            await on_first_sight(baseline)
         return 0
     last = floor
     read = 0

@@ -460,7 +460,8 @@ class TelegramSide:
         channel's floor, above which catch-up reads); the backfill task does the reading."""
         if self.client is None or not self.connected:
             raise ConnectionError("telegram is not connected")
-        floor = await backfill_floor(self.client, channel.entity, spec, dt.datetime.now(dt.UTC))
+        now = dt.datetime.now(dt.UTC)
+        floor = await self._with_flood_wait(backfill_floor, self.client, channel.entity, spec, now)
         if upto is None:
             upto = await self.outbox.run(self.outbox.store.channel_floor, channel.id) or 0
         job = await self.outbox.run(
