@@ -32,7 +32,7 @@ from tests.support.api import ApiProcess
 pytestmark = pytest.mark.slow
 
 
-def wait_for(check, timeout: float = 60.0, what: str = "condition"):  # noqa: ANN001, ANN201
+def wait_for(check, timeout: float = 60.0, what: str = "condition"):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = check()

@@ -234,3 +234,29 @@ async def test_deleted_channel_message_is_recorded_not_erased(
     messages = await call("GET", api_url + "/messages")
     by_id = {m["message_id"]: m for m in messages.json["data"]}
     assert by_id[first.id]["deleted_at"] is not None
+
+
+async def test_edits_made_while_disconnected_are_recovered_on_reconnect(
+    tmp_path: Path, api_url: str, signals_db: DbConfig, telegram: FakeTelegram
+) -> None:
+    now = dt.datetime.now(dt.UTC)
+    config = gateway_config(tmp_path, api_url)
+    async with running_gateway(config, telegram) as gateway:
+        await eventually(lambda: caught_up(gateway))
+        post = await telegram.post(CHANNEL_ID, "Ativo: WEGE3", date=now - dt.timedelta(hours=1))
+        await eventually(lambda: stored_counts(signals_db)[0] == 1)
+        telegram.reachable = False
+        telegram.drop_connections()
+        await eventually(lambda: gateway.telegram.state == "disconnected")
+        # Edited while the connection is down: no update will ever tell the gateway.
+        telegram.store_edit(CHANNEL_ID, post.id, "Ativo: WEGE3 (edited)")
+        telegram.reachable = True
+
+        def text() -> str:
+            return rows(
+                signals_db,
+                "SELECT text FROM tp_capital.telegram_messages WHERE message_id = %s",
+                post.id,
+            )[0][0]
+
+        await eventually(lambda: text() == "Ativo: WEGE3 (edited)")
