@@ -128,7 +128,9 @@ async def run_backfill(
     async def store() -> None:
         nonlocal read, pending
         await _outbox_has_room(outbox, sleep)
-        await receiver.accept([Incoming(m, channel.name, "user", False) for m in pending])
+        await receiver.accept(
+            [Incoming(m, channel.name, "user", False, forward=False) for m in pending]
+        )
         read += len(pending)
         await outbox.run(
             outbox.store.advance_backfill, channel.id, pending[-1].id, len(pending), False
@@ -177,7 +179,7 @@ async def rescan_edits(
                 continue
             if edited > delivered.get(message.id, ""):
                 items.append(
-                    Incoming(message, channel.name, "user", advances_sync=False, is_edit=True)
+                    Incoming(message, channel.name, "user", False, is_edit=True, forward=False)
                 )
         if items:
             await receiver.accept(items)

@@ -36,6 +36,7 @@ class Incoming:
     source: Source
     advances_sync: bool
     is_edit: bool = False
+    forward: bool = True  # False for history reads: old posts are not forwarded again
 
 
 # (message) -> the forwarded copy; None when forwarding is off
@@ -63,7 +64,12 @@ class Receiver:
             payload = message_payload(
                 item.message, channel_name=item.channel_name, source=item.source
             )
-            held = self.forward is not None and not item.is_edit and item.source == "user"
+            held = (
+                self.forward is not None
+                and item.forward
+                and not item.is_edit
+                and item.source == "user"
+            )
             prepared.append(
                 (item, payload, new_entry(payload, held=held, advances_sync=item.advances_sync))
             )

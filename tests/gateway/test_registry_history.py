@@ -260,3 +260,23 @@ async def test_edits_made_while_disconnected_are_recovered_on_reconnect(
             )[0][0]
 
         await eventually(lambda: text() == "Ativo: WEGE3 (edited)")
+
+
+async def test_backfilled_history_is_not_forwarded_again(
+    tmp_path: Path, api_url: str, signals_db: DbConfig, telegram: FakeTelegram
+) -> None:
+    destination = telegram.add_channel(CHANNEL_BARE_ID + 5, "Mirror")
+    for n in range(20):
+        telegram.store(CHANNEL_ID, f"old {n}")
+    config = gateway_config(
+        tmp_path,
+        api_url,
+        TELEGRAM_BACKFILL="20",
+        TELEGRAM_DESTINATION_CHANNEL_ID=str(destination.marked_id),
+    )
+    async with running_gateway(config, telegram) as gateway:
+        await eventually(lambda: stored_counts(signals_db)[0] == 20)
+        await eventually(lambda: caught_up(gateway))
+        live = await telegram.post(CHANNEL_ID, "live one")
+        await eventually(lambda: stored_counts(signals_db)[0] == 21)
+    assert telegram.forwarded == [(CHANNEL_ID, live.id)]
