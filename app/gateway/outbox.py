@@ -408,10 +408,12 @@ class OutboxStore:
         return OutboxStats(pending, dead, oldest, self.bytes_used, self.max_bytes, dead_bytes)
 
     def dead_letters(self, limit: int | None = None) -> list[DeadLetter]:
+        """Dead-lettered messages. Deletions are not among them: they are not message
+        objects for the failure queue, and they go out again once an api is healthy."""
         rows = self._db.execute(
             "SELECT seq, payload, dead_reason, failed_at, last_error FROM entries"
-            " WHERE dead = 1 ORDER BY seq LIMIT ?",
-            (-1 if limit is None else limit,),
+            " WHERE dead = 1 AND edit_key != ? ORDER BY seq LIMIT ?",
+            (DELETION_KEY, -1 if limit is None else limit),
         ).fetchall()
         return [DeadLetter(*row) for row in rows]
 
