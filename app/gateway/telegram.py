@@ -276,14 +276,18 @@ class TelegramSide:
         interval = self.config.channel_refresh_s
         if interval <= 0:
             return
+        stale = False
         while True:
             await self._sleep(interval)
             try:
-                if not await self._refresh_registry():
-                    continue
+                # A change seen while disconnected, or a channel that could not be
+                # resolved, is tried again at the next tick.
+                stale = await self._refresh_registry() or stale or bool(self.unresolved)
                 client = self.client if self.client is not None else self.bot
-                if client is not None and client.is_connected():
+                ready = self.connected if client is self.client else self.bot_state == CONNECTED
+                if stale and client is not None and ready:
                     await self._sync_channels(client)
+                    stale = False
             except asyncio.CancelledError:
                 raise
             except Exception as exc:

@@ -280,3 +280,29 @@ async def test_backfilled_history_is_not_forwarded_again(
         live = await telegram.post(CHANNEL_ID, "live one")
         await eventually(lambda: stored_counts(signals_db)[0] == 21)
     assert telegram.forwarded == [(CHANNEL_ID, live.id)]
+
+
+async def test_registry_change_seen_while_disconnected_applies_after_reconnect(
+    tmp_path: Path, api_url: str, signals_db: DbConfig, telegram: FakeTelegram
+) -> None:
+    second = telegram.add_channel(SECOND_BARE_ID, "Second", "second_signals")
+    config = gateway_config(tmp_path, api_url, CHANNEL_REFRESH_SECONDS="1")
+    async with running_gateway(config, telegram) as gateway:
+        await eventually(lambda: caught_up(gateway))
+        telegram.reachable = False
+        telegram.drop_connections()
+        await eventually(lambda: gateway.telegram.state == "disconnected")
+        created = await call(
+            "POST",
+            api_url + "/telegram-channels",
+            json_body={"channelId": second.marked_id, "label": "Second"},
+            headers={"X-API-Key": API_KEY},
+        )
+        assert created.status == 201
+        await eventually(lambda: second.marked_id in gateway.telegram.registry_refs)
+        assert second.marked_id not in gateway.telegram.channels
+        telegram.reachable = True
+        await eventually(lambda: second.marked_id in gateway.telegram.channels)
+        await eventually(lambda: caught_up(gateway))
+        await telegram.post(second, "after reconnect")
+        await eventually(lambda: stored_counts(signals_db, second.marked_id)[0] == 1)
