@@ -95,6 +95,7 @@ async def _pages(
             if chunk:
                 last = chunk[-1].id
                 yield chunk
+            yield []  # a pause follows: the caller stores what it holds first
             metrics.flood_waits.inc()
             log.warning(
                 "telegram flood wait while reading history; sleeping as told",
@@ -141,8 +142,9 @@ async def run_backfill(
         client, channel, metrics, flood_sleep, after=job.cursor, until=job.upto
     ):
         pending.extend(chunk)
-        # Pages of 100 are stored 500 at a time: one outbox commit, one api batch.
-        if len(pending) >= STORE_BATCH:
+        # Pages of 100 are stored 500 at a time (one outbox commit, one api batch),
+        # and before any flood wait (an empty chunk), so a wait never holds messages.
+        if pending and (len(pending) >= STORE_BATCH or not chunk):
             await store()
     if pending:
         await store()

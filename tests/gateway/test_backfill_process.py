@@ -65,7 +65,7 @@ def test_backfill_of_5000_through_a_sigkill_stores_each_once(
     feed = tmp_path / "feed.jsonl"
     history_feed(feed, 5000)
     # One flood wait after the first page of the read: the moment to pull the plug.
-    FeedWriter(feed).record("flood_waits_midway", seconds=[3])
+    FeedWriter(feed).record("flood_waits_midway", seconds=[5])
     env = gateway_env(tmp_path, api.url, TELEGRAM_BACKFILL="5000", LOG_LEVEL="info")
     first_log, second_log = tmp_path / "gateway-1.log", tmp_path / "gateway-2.log"
     try:
@@ -74,7 +74,7 @@ def test_backfill_of_5000_through_a_sigkill_stores_each_once(
         gateway.kill()
         assert stored_counts(signals_db)[0] < 5000
         waits = [r for r in log_records(first_log) if "flood wait" in r.get("message", "")]
-        assert waits and waits[0]["seconds"] == 3
+        assert waits and waits[0]["seconds"] == 5
 
         gateway = GatewayProcess(env, feed, second_log).start()
         try:
