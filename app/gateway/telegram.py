@@ -32,6 +32,7 @@ from app.gateway.receiver import Incoming, Receiver
 ChannelRef = int | str
 RegistryFetch = Callable[[], Awaitable[tuple[ChannelRef, ...]]]
 REGISTRY_META_KEY = "registry_channels"
+REGISTRY_START_TIMEOUT_S = 5.0
 
 
 def ref_key(ref: ChannelRef) -> str:
@@ -175,7 +176,9 @@ class TelegramSide:
                         "run `tpcap gateway login`"
                     )
                     return
-                await self._refresh_registry()
+                # Bounded: a hanging api must not hold Telegram back (the cached list serves).
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._refresh_registry(), REGISTRY_START_TIMEOUT_S)
                 await self._sync_channels(client)
                 if self.config.destination_channel is not None:
                     self.destination = await self._with_flood_wait(
