@@ -11,7 +11,7 @@ from prometheus_client import CollectorRegistry
 from app.api.coalescer import IngestCoalescer
 from app.api.config import ApiConfig
 from app.api.context import ApiContext
-from app.api.handlers import ingest, read, registry, system
+from app.api.handlers import gateway_feed, ingest, read, registry, system
 from app.api.metrics import ApiMetrics
 from app.api.openapi import build_spec
 from app.api.parse_pool import ParsePool
@@ -40,6 +40,8 @@ def routes() -> list[Any]:
         route("/logs", LogsHandler),
         route("/ingest", ingest.IngestHandler),
         route("/ingest/batch", ingest.IngestBatchHandler),
+        route("/ingest/channels", gateway_feed.GatewayChannelsHandler),
+        route("/ingest/deletions", gateway_feed.DeletionsHandler),
         route("/signals", read.SignalsHandler),
         route(f"/signals/{ID}", read.SignalHandler),
         route("/messages", read.MessagesHandler),

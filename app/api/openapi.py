@@ -64,6 +64,7 @@ def build_spec() -> dict[str, Any]:
         ("Reparse", schemas.ReparseSchema),
         ("ReparseReport", schemas.ReparseReportSchema),
         ("Error", schemas.ErrorSchema),
+        ("Deletions", schemas.DeletionsSchema),
     ]:
         spec.components.schema(name, schema=schema)
 
@@ -88,6 +89,30 @@ def build_spec() -> dict[str, Any]:
                 "summary": f"Store up to {schemas.MAX_BATCH} messages, answered per message",
                 "security": gateway,
                 "requestBody": {"content": {"application/json": {"schema": "IngestBatch"}}},
+                "responses": {"200": _ok({"type": "object"}), **errors},
+            }
+        },
+    )
+    spec.path(
+        "/ingest/channels",
+        operations={
+            "get": {
+                "summary": "The registry's active source channels, for the gateway",
+                "security": gateway,
+                "responses": {
+                    "200": _ok({"type": "object"}),
+                    **{str(code): _ERR for code in (401, 429, 503)},
+                },
+            }
+        },
+    )
+    spec.path(
+        "/ingest/deletions",
+        operations={
+            "post": {
+                "summary": "Record channel messages deleted in Telegram (rows are kept)",
+                "security": gateway,
+                "requestBody": {"content": {"application/json": {"schema": "Deletions"}}},
                 "responses": {"200": _ok({"type": "object"}), **errors},
             }
         },

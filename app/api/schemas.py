@@ -143,6 +143,7 @@ class MessageSchema(Schema):
     parse_reason = fields.String(allow_none=True)
     version = fields.Integer()
     received_at = fields.DateTime()
+    deleted_at = fields.DateTime(allow_none=True)  # deleted in Telegram; the row is kept
 
 
 class ListQuerySchema(Schema):
@@ -325,3 +326,28 @@ class BotSchema(Schema):
 
 class ErrorSchema(Schema):
     error = fields.Dict()
+
+
+MAX_DELETIONS = 1000
+
+
+class DeletionSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    channelId = fields.Integer(required=True, strict=True, validate=INT64)
+    messageId = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    deletedAt = fields.AwareDateTime(required=True)
+
+
+class DeletionsSchema(Schema):
+    """POST /ingest/deletions: channel messages deleted in Telegram."""
+
+    class Meta:
+        unknown = RAISE
+
+    deletions = fields.List(
+        fields.Nested(DeletionSchema),
+        required=True,
+        validate=validate.Length(min=1, max=MAX_DELETIONS),
+    )

@@ -45,11 +45,26 @@ class Unavailable(PublishError):
         self.reason = reason
 
 
-class Unauthorized(PublishError):
+class Misconfigured(PublishError):
+    """404, 405, 401, or 400 on the whole request: the URL or the token is wrong.
+
+    Sending again cannot help and dead-lettering would hide the mistake: the
+    entries stay pending, the error is loud, and only an operator can fix it.
+    """
+
+    reason = "misconfigured"
+    retryable = False
+
+    def hint(self) -> str:
+        if self.status == 401:
+            return "API_SECRET_TOKEN does not match the api's GATEWAY_SECRET_TOKEN"
+        return "API_ENDPOINT does not point at the api (it must be its base URL or .../ingest)"
+
+
+class Unauthorized(Misconfigured):
     """401 from every endpoint: the token is wrong; only an operator can fix it."""
 
     reason = "unauthorized"
-    retryable = False
 
 
 class Rejected(PublishError):
@@ -83,12 +98,19 @@ def _json(response: HTTPResponse) -> Any:
         return None
 
 
+def _is_validation_error(body: Any) -> bool:
+    """The api's answer to one message it refuses: code validation_failed, field errors."""
+    error = body.get("error") if isinstance(body, dict) else None
+    return isinstance(error, dict) and error.get("code") == "validation_failed"
+
+
 class ApiClient:
     def __init__(self, endpoints: tuple[str, ...], token: str, timeout_s: float = 10.0) -> None:
         self.endpoints = endpoints
         self._token = token
         self.timeout_s = timeout_s
         self._preferred = 0
+        self.health_misconfigured: Misconfigured | None = None
         self._http = AsyncHTTPClient(force_instance=True, max_clients=8)
 
     def close(self) -> None:
@@ -129,10 +151,10 @@ class ApiClient:
                     "api endpoint failed, trying the next",
                     extra={"endpoint": endpoint, "reason": error.reason, "status": error.status},
                 )
-        unauthorized = [f for f in failures if isinstance(f, Unauthorized)]
-        if len(unauthorized) == len(failures):
-            raise unauthorized[0]
-        retryable = [f for f in failures if not isinstance(f, Unauthorized)]
+        misconfigured = [f for f in failures if isinstance(f, Misconfigured)]
+        if len(misconfigured) == len(failures):
+            raise misconfigured[0]
+        retryable = [f for f in failures if not isinstance(f, Misconfigured)]
         waits = [f.retry_after for f in retryable if f.retry_after is not None]
         last = retryable[-1]
         if waits:
@@ -154,10 +176,16 @@ class ApiClient:
         message = f"{endpoint}{path} answered {status}"
         if status == 401:
             return Unauthorized(message, status=status, endpoint=endpoint)
+        if status in (404, 405):
+            return Misconfigured(message, status=status, endpoint=endpoint, body=body_json)
         if status == 400:
-            return Rejected(
-                message, reason="invalid", status=status, endpoint=endpoint, body=body_json
-            )
+            if path == "/ingest" and _is_validation_error(body_json):
+                return Rejected(
+                    message, reason="invalid", status=status, endpoint=endpoint, body=body_json
+                )
+            # A batch or deletion envelope is the gateway's own making: refused whole,
+            # the api at that URL is not the api this gateway speaks to.
+            return Misconfigured(message, status=status, endpoint=endpoint, body=body_json)
         if status == 413:
             return Rejected(message, reason="too_large", status=status, endpoint=endpoint)
         if status == 429:
@@ -178,7 +206,12 @@ class ApiClient:
         )
 
     async def healthy_endpoint(self) -> str | None:
-        """The first endpoint whose GET /health answers 200, if any."""
+        """The first endpoint whose GET /health answers 200, if any.
+
+        `health_misconfigured` keeps the last answer that says the URL is wrong
+        (404, 405, 401), so a wait for a healthy api cannot stall silently.
+        """
+        self.health_misconfigured = None
         for endpoint in self._order():
             try:
                 response = await self._fetch(endpoint + "/health", "GET", None)
@@ -187,4 +220,31 @@ class ApiClient:
             if response.code == 200:
                 self._preferred = self.endpoints.index(endpoint)
                 return endpoint
+            if response.code in (401, 404, 405):
+                self.health_misconfigured = Misconfigured(
+                    f"{endpoint}/health answered {response.code}",
+                    status=response.code,
+                    endpoint=endpoint,
+                )
         return None
+
+    async def get_json(self, path: str) -> Answer:
+        """GET from the first endpoint that answers 2xx (the channel registry)."""
+        failures: list[PublishError] = []
+        for endpoint in self._order():
+            try:
+                response = await self._fetch(endpoint + path, "GET", None)
+            except (OSError, HTTPClientError) as exc:
+                failures.append(Unavailable(str(exc), reason="connection", endpoint=endpoint))
+                continue
+            if 200 <= response.code < 300:
+                return Answer(endpoint, response.code, _json(response))
+            message = f"{endpoint}{path} answered {response.code}"
+            if response.code in (400, 401, 404, 405):
+                failures.append(Misconfigured(message, status=response.code, endpoint=endpoint))
+            else:
+                reason = "connection" if response.code == 599 else "server_error"
+                failures.append(
+                    Unavailable(message, reason=reason, status=response.code, endpoint=endpoint)
+                )
+        raise failures[-1] if failures else PublishError("no endpoint")

@@ -31,6 +31,7 @@ class Channel:
     id: int  # marked id, -100...
     name: str | None
     entity: Any
+    source: str = "config"  # TELEGRAM_CHANNELS, the api's registry, or both
 
 
 async def catch_up_channel(
@@ -41,12 +42,21 @@ async def catch_up_channel(
     metrics: GatewayMetrics,
     *,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    on_first_sight: Callable[[int], Awaitable[None]] | None = None,
 ) -> int:
-    """Store every message after the channel's floor; returns how many were read."""
+    """Store every message after the channel's floor; returns how many were read.
+
+    The first time a channel is seen its newest id becomes the baseline;
+    `on_first_sight(baseline)` may then schedule a bounded backfill of older history.
+    """
     floor = await outbox.run(outbox.store.take_catchup_floor, channel.id)
     if floor is None:
         newest = [m async for m in client.iter_messages(channel.entity, limit=1)]
         baseline = newest[0].id if newest else 0
+        if on_first_sight is not None:
+            # Before the baseline is stored: if this fails, the next catch-up tries again.
+            await on_first_sight(baseline)
+        await outbox.run(outbox.store.set_meta, f"baseline:{channel.id}", str(baseline))
         await outbox.run(outbox.store.set_baseline, channel.id, baseline)
         log.info(
             "first sight of channel: starting after its newest message",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +12,19 @@ from app.config import ConfigError, Env, log_level
 
 DEFAULT_OUTBOX_MAX_BYTES = 100 * 1024 * 1024
 _USERNAME = re.compile(r"^@?[A-Za-z][A-Za-z0-9_]{3,31}$")
+_DURATION = re.compile(r"^(\d+)\s*(s|m|h|d|w)$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+@dataclass(frozen=True)
+class Backfill:
+    """How much history to read: the newest `limit` messages, or those newer than `since`."""
+
+    limit: int | None = None
+    since: dt.timedelta | None = None
+
+    def describe(self) -> str:
+        return f"last {self.limit} messages" if self.limit is not None else f"last {self.since}"
 
 
 @dataclass(frozen=True)
@@ -46,6 +60,9 @@ class GatewayConfig:
     dc: DcOverride | None
     catchup_interval_s: float
     telegram_configured: bool = True
+    channel_refresh_s: float = 60.0
+    backfill: Backfill | None = None
+    edit_rescan_window: dt.timedelta | None = dt.timedelta(hours=48)
 
     @property
     def session_file(self) -> Path:
@@ -57,24 +74,27 @@ class GatewayConfig:
         return self.session_dir / "bot.session"
 
     @classmethod
-    def from_env(cls, env: Env | None = None, *, telegram_required: bool = True) -> GatewayConfig:
-        """`telegram_required=False` is for `tpcap recover`, which never talks to Telegram."""
+    def from_env(
+        cls, env: Env | None = None, *, telegram_required: bool = True, login: bool = False
+    ) -> GatewayConfig:
+        """`telegram_required=False` is for `tpcap recover`, which never talks to Telegram;
+        `login=True` for `tpcap gateway login`, which needs only the Telegram settings."""
         env = env or Env()
-        token = env.token("API_SECRET_TOKEN")
-        assert token is not None
+        token = env.token("API_SECRET_TOKEN", required=not login) or ""
         telegram_names = ("TELEGRAM_API_ID", "TELEGRAM_API_HASH", "TELEGRAM_CHANNELS")
         # None of the three: an honest Telegram-less gateway (a local demo, a staging host
         # before its first login) that delivers its outbox and says so on /health.
-        # Some but not all: a mistake, reported by the readers below.
+        # Some but not all of the id and hash: a mistake, reported by the readers below.
+        # TELEGRAM_CHANNELS may be empty: the api's channel registry can supply them.
         telegram_configured = any(env.raw(name) for name in telegram_names)
-        if telegram_required and telegram_configured:
+        if telegram_required and (telegram_configured or login):
             api_id = env.int("TELEGRAM_API_ID", minimum=1)
             api_hash = env.str("TELEGRAM_API_HASH", required=True)
             if not re.fullmatch(r"[0-9a-fA-F]{32}", api_hash):
                 raise ConfigError("TELEGRAM_API_HASH", "must be 32 hexadecimal characters")
-            channels = parse_channels("TELEGRAM_CHANNELS", env.list("TELEGRAM_CHANNELS"))
-            if not channels:
-                raise ConfigError("TELEGRAM_CHANNELS", "is required but not set")
+            channels = (
+                () if login else parse_channels("TELEGRAM_CHANNELS", env.list("TELEGRAM_CHANNELS"))
+            )
         else:
             api_id, api_hash, channels = 0, "", ()
         destination = env.optional_str("TELEGRAM_DESTINATION_CHANNEL_ID")
@@ -108,6 +128,9 @@ class GatewayConfig:
             dc=parse_dc(env),
             catchup_interval_s=env.int("CATCHUP_INTERVAL_S", 300, minimum=1),
             telegram_configured=telegram_configured,
+            channel_refresh_s=env.int("CHANNEL_REFRESH_SECONDS", 60, minimum=0, maximum=86400),
+            backfill=parse_backfill("TELEGRAM_BACKFILL", env.raw("TELEGRAM_BACKFILL")),
+            edit_rescan_window=parse_window(env.raw("EDIT_RESCAN_WINDOW")),
         )
 
 
@@ -124,13 +147,47 @@ def parse_channels(variable: str, values: tuple[str, ...]) -> tuple[int | str, .
     return tuple(channels)
 
 
+def parse_duration(variable: str, value: str) -> dt.timedelta:
+    match = _DURATION.match(value.strip().lower())
+    if not match:
+        raise ConfigError(variable, f"{value!r} is not a duration such as 30d, 48h or 90m")
+    return dt.timedelta(seconds=int(match[1]) * _UNITS[match[2]])
+
+
+def parse_backfill(variable: str, value: str | None) -> Backfill | None:
+    """`none` (or unset, or 0), a number of messages, or a duration such as `30d`."""
+    text = (value or "").strip().lower()
+    if text in ("", "none", "0", "off"):
+        return None
+    if text.isdigit():
+        return Backfill(limit=int(text))
+    return Backfill(since=parse_duration(variable, text))
+
+
+def parse_window(value: str | None) -> dt.timedelta | None:
+    """EDIT_RESCAN_WINDOW: a duration (default 48h); 0 or none turns the rescan off."""
+    text = (value or "48h").strip().lower()
+    if text in ("0", "none", "off"):
+        return None
+    return parse_duration("EDIT_RESCAN_WINDOW", text)
+
+
 def parse_endpoints(values: tuple[str, ...]) -> tuple[str, ...]:
+    """Each api's base URL. The full `.../ingest` URL of the original notes and their
+    `.env` examples names the same api: the suffix is dropped (trailing slash or not)."""
     endpoints = []
     for value in values:
         parts = urlsplit(value)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ConfigError("API_ENDPOINT", f"{value!r} is not an http(s) URL")
-        endpoints.append(value.rstrip("/"))
+        if parts.query or parts.fragment:
+            raise ConfigError("API_ENDPOINT", f"{value!r}: no query or fragment, please")
+        base = value.rstrip("/")
+        for suffix in ("/ingest/batch", "/ingest"):
+            if base.endswith(suffix):
+                base = base[: -len(suffix)]
+                break
+        endpoints.append(base.rstrip("/"))
     if not endpoints:
         raise ConfigError("API_ENDPOINT", "is empty")
     return tuple(endpoints)

@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import fcntl
-import getpass
 import logging
 import os
 import sys
@@ -24,7 +23,7 @@ from typing import IO
 from prometheus_client import REGISTRY
 from telethon.sessions import Session
 
-from app.config import ConfigError
+from app.config import ConfigError, Env
 from app.gateway.clients import factory_from_env
 from app.gateway.config import GatewayConfig
 from app.gateway.outbox import OutboxError
@@ -47,11 +46,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "action",
         nargs="?",
-        choices=["run", "login"],
+        choices=["run", "login", "backfill"],
         default="run",
-        help="run the gateway (default) or log in interactively to create the session file",
+        help="run the gateway (default), log in interactively to create the session file, "
+        "or read a channel's history (backfill)",
     )
     parser.add_argument("--address", default="", help="address for the HTTP port (default: all)")
+    parser.add_argument("--bot", action="store_true", help="login: only the bot account")
+    parser.add_argument("--channel", help="backfill: the channel (marked id or username)")
+    window = parser.add_mutually_exclusive_group()
+    window.add_argument("--since", help="backfill: messages posted since DATE (YYYY-MM-DD[THH:MM])")
+    window.add_argument("--limit", type=int, help="backfill: the newest N messages")
 
 
 def register_secrets(config: GatewayConfig) -> None:
@@ -98,51 +103,42 @@ async def serve(config: GatewayConfig, address: str) -> int:
     return 0
 
 
-async def _ask(prompt: str, *, secret: bool = False) -> str:
-    reader = getpass.getpass if secret else input
-    return (await asyncio.to_thread(reader, prompt)).strip()
+def run_login(args: argparse.Namespace) -> int:
+    from app.gateway.login import EXIT_LOGIN_FAILED, LoginFailed, login
 
-
-async def login(config: GatewayConfig) -> int:
-    factory = factory_from_env(os.environ)
-    session = open_file_session(config.session_file, create=True)
-    client = factory(config, session, bot=False)
-    phone = config.phone_number or await _ask("Phone number (international format): ")
-
-    async def code() -> str:
-        return await _ask("Login code sent by Telegram: ")
-
-    async def password() -> str:
-        return await _ask("Two-step verification password: ", secret=True)
-
-    await client.start(phone=lambda: phone, code_callback=code, password=password)
-    me = await client.get_me()
-    await client.disconnect()
-    assert session is not None
-    secure_session_file(session)
-    print(
-        f"logged in as {getattr(me, 'username', None) or getattr(me, 'id', '?')}; "
-        f"session saved to {config.session_file} (mode 0600)"
-    )
-    if config.session_string:
-        print("note: TELEGRAM_SESSION is set and takes precedence over the session file")
+    env = Env()
+    if not env.raw("TELEGRAM_API_ID"):
+        raise ConfigError(
+            "TELEGRAM_API_ID", "login needs TELEGRAM_API_ID and TELEGRAM_API_HASH (my.telegram.org)"
+        )
+    config = GatewayConfig.from_env(env, login=True)
+    setup_logging(config.log_level)
+    register_secrets(config)
+    try:
+        lines = asyncio.run(login(config, bot_only=args.bot))
+    except LoginFailed as exc:
+        print(f"tpcap gateway login: {exc}", file=sys.stderr)
+        return EXIT_LOGIN_FAILED
+    except SessionError as exc:
+        print(f"tpcap gateway login: {exc}", file=sys.stderr)
+        return exc.exit_code
+    for line in lines:
+        print(line)
     return 0
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.action == "login":
+        return run_login(args)
+    if args.action == "backfill":
+        from app.gateway.backfill_cli import run_backfill
+
+        return run_backfill(args)
     config = GatewayConfig.from_env()
     setup_logging(config.log_level)
     register_secrets(config)
     lock = None
     try:
-        if args.action == "login":
-            if not config.telegram_configured:
-                raise ConfigError(
-                    "TELEGRAM_API_ID",
-                    "login needs TELEGRAM_API_ID, TELEGRAM_API_HASH and "
-                    "TELEGRAM_CHANNELS (from https://my.telegram.org)",
-                )
-            return asyncio.run(login(config))
         lock = lock_outbox(config.outbox_path)
         if lock is None:
             print(

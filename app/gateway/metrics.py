@@ -19,7 +19,9 @@ FAILURE_REASONS = (
     "too_large",  # 413: dead-lettered
     "exhausted",  # every attempt failed: dead-lettered until an api is healthy
     "outbox_full",  # refused before storing
+    "misconfigured",  # 404, 405, or 400 on the whole request: API_ENDPOINT is wrong
 )
+MISCONFIGURED_STATUSES = ("400", "401", "404", "405")
 
 
 class GatewayMetrics:
@@ -77,6 +79,14 @@ class GatewayMetrics:
             "FloodWaitError answers from Telegram (each waited out as told)",
             registry=registry,
         )
+        self.api_misconfigured = Counter(
+            "telegram_api_misconfigured_total",
+            "Api answers that mean the gateway's configuration is wrong, by HTTP status",
+            ["status"],
+            registry=registry,
+        )
+        for status in MISCONFIGURED_STATUSES:
+            self.api_misconfigured.labels(status)
         for reason in FAILURE_REASONS:
             self.publish_failures.labels(reason)
         for attempt in range(2, max_retry_attempts + 1):

@@ -57,7 +57,29 @@ CREATE TABLE IF NOT EXISTS channels (
     refused_floor INTEGER                      -- lowest id refused while the outbox was full
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+-- The newest edit an api accepted per message (edit rescan); pruned past the window.
+CREATE TABLE IF NOT EXISTS edits (
+    channel_id  INTEGER NOT NULL,
+    message_id  INTEGER NOT NULL,
+    edit_date   TEXT    NOT NULL,
+    recorded_at REAL    NOT NULL,
+    PRIMARY KEY (channel_id, message_id)
+);
+-- History reads: `floor` < ids <= `upto`, resumed from `cursor` after a restart.
+CREATE TABLE IF NOT EXISTS backfills (
+    channel_id  INTEGER PRIMARY KEY,
+    floor       INTEGER NOT NULL,
+    upto        INTEGER NOT NULL,
+    cursor      INTEGER NOT NULL,
+    read        INTEGER NOT NULL DEFAULT 0,
+    requested   TEXT    NOT NULL,
+    started_at  REAL    NOT NULL,
+    finished_at REAL
+);
 """
+
+# edit_key of an entry that records a deletion (publishes to /ingest/deletions).
+DELETION_KEY = "~deleted"
 
 # Dead letters with these reasons are retried automatically once an api is healthy;
 # the others (the api refused the content) only move through `tpcap recover`.
@@ -89,6 +111,36 @@ class Entry:
     message_id: int
     payload: str
     created_at: float
+    is_deletion: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class BackfillJob:
+    channel_id: int
+    floor: int
+    upto: int
+    cursor: int
+    read: int
+    requested: str
+    started_at: float
+    finished_at: float | None
+
+    @property
+    def done(self) -> bool:
+        return self.finished_at is not None
+
+    def as_dict(self) -> dict[str, Any]:
+        span = max(1, self.upto - self.floor)
+        return {
+            "channelId": self.channel_id,
+            "requested": self.requested,
+            "fromId": self.floor,
+            "toId": self.upto,
+            "cursor": self.cursor,
+            "read": self.read,
+            "fraction": 1.0 if self.done else round((self.cursor - self.floor) / span, 4),
+            "done": self.done,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,24 +302,38 @@ class OutboxStore:
         """Remove delivered entries and raise each channel's highest accepted id."""
         if not seqs:
             return
+        now = self._clock()
+        edits: list[tuple[int, int, str, float]] = []
         with self._transaction() as db:
             freed = 0
             accepted: dict[int, int] = {}
             for chunk in _chunks(seqs, 500):
                 marks = ",".join("?" * len(chunk))
                 rows = db.execute(
-                    f"SELECT channel_id, message_id, size FROM entries WHERE seq IN ({marks})",
+                    "SELECT channel_id, message_id, size, edit_key FROM entries"
+                    f" WHERE seq IN ({marks})",
                     chunk,
                 ).fetchall()
-                for channel_id, message_id, size in rows:
+                for channel_id, message_id, size, key in rows:
                     freed += size
+                    if key == DELETION_KEY:
+                        continue
                     accepted[channel_id] = max(accepted.get(channel_id, 0), message_id)
+                    if key:
+                        edits.append((channel_id, message_id, key, now))
                 db.execute(f"DELETE FROM entries WHERE seq IN ({marks})", chunk)
             db.executemany(
                 "INSERT INTO channels (channel_id, accepted_id) VALUES (?, ?)"
                 " ON CONFLICT (channel_id) DO UPDATE"
                 " SET accepted_id = MAX(accepted_id, excluded.accepted_id)",
                 list(accepted.items()),
+            )
+            db.executemany(
+                "INSERT INTO edits (channel_id, message_id, edit_date, recorded_at)"
+                " VALUES (?, ?, ?, ?) ON CONFLICT (channel_id, message_id) DO UPDATE"
+                " SET edit_date = MAX(edit_date, excluded.edit_date),"
+                " recorded_at = excluded.recorded_at",
+                edits,
             )
         self.bytes_used -= freed
         self._check_fill()
@@ -312,17 +378,20 @@ class OutboxStore:
     def next_batch(self, limit: int, max_bytes: int) -> list[Entry]:
         """The oldest deliverable entries, in arrival order, up to the first held one."""
         rows = self._db.execute(
-            "SELECT seq, channel_id, message_id, payload, created_at, held, size FROM entries"
-            " WHERE dead = 0 ORDER BY seq LIMIT ?",
-            (limit,),
+            "SELECT seq, channel_id, message_id, payload, created_at, held, size,"
+            " edit_key = ? FROM entries WHERE dead = 0 ORDER BY seq LIMIT ?",
+            (DELETION_KEY, limit),
         ).fetchall()
         batch: list[Entry] = []
         total = 0
-        for seq, channel_id, message_id, payload, created_at, held, size in rows:
-            # A held entry blocks the ones behind it so each channel stays in order.
+        for seq, channel_id, message_id, payload, created_at, held, size, deletion in rows:
+            # A held entry blocks the ones behind it so each channel stays in order;
+            # messages and deletions go to different routes, so a batch holds one kind.
             if held or (batch and total + size > max_bytes):
                 break
-            batch.append(Entry(seq, channel_id, message_id, payload, created_at))
+            if batch and batch[0].is_deletion != bool(deletion):
+                break
+            batch.append(Entry(seq, channel_id, message_id, payload, created_at, bool(deletion)))
             total += size
         return batch
 
@@ -339,10 +408,12 @@ class OutboxStore:
         return OutboxStats(pending, dead, oldest, self.bytes_used, self.max_bytes, dead_bytes)
 
     def dead_letters(self, limit: int | None = None) -> list[DeadLetter]:
+        """Dead-lettered messages. Deletions are not among them: they are not message
+        objects for the failure queue, and they go out again once an api is healthy."""
         rows = self._db.execute(
             "SELECT seq, payload, dead_reason, failed_at, last_error FROM entries"
-            " WHERE dead = 1 ORDER BY seq LIMIT ?",
-            (-1 if limit is None else limit,),
+            " WHERE dead = 1 AND edit_key != ? ORDER BY seq LIMIT ?",
+            (DELETION_KEY, -1 if limit is None else limit),
         ).fetchall()
         return [DeadLetter(*row) for row in rows]
 
@@ -378,6 +449,82 @@ class OutboxStore:
                 (channel_id, message_id, message_id),
             )
 
+    def delivered_edits(self, channel_id: int) -> dict[int, str]:
+        """message id -> the newest edit date (ISO) an api accepted for it."""
+        rows = self._db.execute(
+            "SELECT message_id, edit_date FROM edits WHERE channel_id = ?", (channel_id,)
+        ).fetchall()
+        return dict(rows)
+
+    def prune_edits(self, older_than: float) -> int:
+        with self._transaction() as db:
+            return db.execute("DELETE FROM edits WHERE recorded_at < ?", (older_than,)).rowcount
+
+    def channel_floor(self, channel_id: int) -> int | None:
+        row = self._db.execute(
+            "SELECT synced_id FROM channels WHERE channel_id = ?", (channel_id,)
+        ).fetchone()
+        return None if row is None else row[0]
+
+    # -- backfills --------------------------------------------------------------
+    def start_backfill(self, channel_id: int, floor: int, upto: int, requested: str) -> BackfillJob:
+        """A new history read replaces a finished one; an unfinished one is widened."""
+        with self._transaction() as db:
+            row = db.execute(
+                "SELECT floor, finished_at FROM backfills WHERE channel_id = ?", (channel_id,)
+            ).fetchone()
+            if row is not None and row[1] is None:
+                db.execute(
+                    "UPDATE backfills SET floor = MIN(floor, ?), cursor = MIN(cursor, ?),"
+                    " upto = MAX(upto, ?), requested = ? WHERE channel_id = ?",
+                    (floor, floor, upto, requested, channel_id),
+                )
+            else:
+                db.execute(
+                    "INSERT OR REPLACE INTO backfills"
+                    " (channel_id, floor, upto, cursor, read, requested, started_at)"
+                    " VALUES (?, ?, ?, ?, 0, ?, ?)",
+                    (channel_id, floor, upto, floor, requested, self._clock()),
+                )
+        job = self.backfill(channel_id)
+        assert job is not None
+        return job
+
+    def advance_backfill(self, channel_id: int, cursor: int, read: int, done: bool) -> None:
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE backfills SET cursor = MAX(cursor, ?), read = read + ?,"
+                " finished_at = CASE WHEN ? THEN ? ELSE finished_at END WHERE channel_id = ?",
+                (cursor, read, int(done), self._clock(), channel_id),
+            )
+
+    def backfill(self, channel_id: int) -> BackfillJob | None:
+        row = self._db.execute(
+            "SELECT channel_id, floor, upto, cursor, read, requested, started_at, finished_at"
+            " FROM backfills WHERE channel_id = ?",
+            (channel_id,),
+        ).fetchone()
+        return BackfillJob(*row) if row else None
+
+    def backfills(self) -> list[BackfillJob]:
+        rows = self._db.execute(
+            "SELECT channel_id, floor, upto, cursor, read, requested, started_at, finished_at"
+            " FROM backfills ORDER BY started_at"
+        ).fetchall()
+        return [BackfillJob(*row) for row in rows]
+
+    def get_meta(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else row[0]
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?)"
+                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
+
     def channels_with_refusals(self) -> list[int]:
         rows = self._db.execute(
             "SELECT channel_id FROM channels WHERE refused_floor IS NOT NULL"
@@ -395,6 +542,16 @@ def _chunks(items: list[int], size: int) -> Iterator[list[int]]:
 
 def edit_key(payload: dict[str, Any]) -> str:
     return payload.get("editDate") or ""
+
+
+def deletion_entry(channel_id: int, message_id: int, deleted_at: str) -> NewEntry:
+    payload = {"channelId": channel_id, "messageId": message_id, "deletedAt": deleted_at}
+    return NewEntry(
+        channel_id=channel_id,
+        message_id=message_id,
+        edit_key=DELETION_KEY,
+        payload=json.dumps(payload, separators=(",", ":")),
+    )
 
 
 def new_entry(

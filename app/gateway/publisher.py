@@ -29,7 +29,7 @@ from tenacity import (
     wait_exponential,
 )
 
-from app.gateway.apiclient import ApiClient, PublishError, Rejected, Unauthorized
+from app.gateway.apiclient import ApiClient, Misconfigured, PublishError, Rejected
 from app.gateway.metrics import GatewayMetrics
 from app.gateway.outbox import Entry, Outbox
 
@@ -54,6 +54,8 @@ class PublishStatus:
     reason: str | None = None
     delivered: int = 0
     waiting_for_api: bool = False
+    # Set while an api answer says the gateway's configuration is wrong; /health reports it.
+    misconfigured: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
@@ -65,6 +67,7 @@ class PublishStatus:
             "reason": self.reason,
             "deliveredInLastRequest": self.delivered,
             "waitingForHealthyApi": self.waiting_for_api,
+            "misconfigured": self.misconfigured,
         }
 
 
@@ -148,13 +151,8 @@ class Publisher:
     async def deliver(self, batch: list[Entry]) -> None:
         try:
             outcome = await self._with_retries(batch)
-        except Unauthorized as exc:
-            self._record_failure(exc)
-            log.error(
-                "API REJECTED THE GATEWAY TOKEN (401): API_SECRET_TOKEN does not match the "
-                "api's GATEWAY_SECRET_TOKEN; messages are kept in the outbox",
-                extra={"endpoint": exc.endpoint, "retry_in_s": self._unauthorized_backoff},
-            )
+        except Misconfigured as exc:
+            self._record_misconfiguration(exc)
             await self._sleep(self._unauthorized_backoff)
             self._unauthorized_backoff = min(
                 self._unauthorized_backoff * 2, UNAUTHORIZED_MAX_BACKOFF_S
@@ -190,6 +188,7 @@ class Publisher:
             await self._wait_until_healthy()
             return
         self._unauthorized_backoff = self.retry_delay_s
+        self.status.misconfigured = None
         await self.outbox.run(self.outbox.store.mark_delivered, outcome.delivered)
         if outcome.invalid:
             self.metrics.publish_failures.labels("invalid").inc(len(outcome.invalid))
@@ -222,7 +221,11 @@ class Publisher:
         raise AssertionError("unreachable: tenacity reraises")  # pragma: no cover
 
     async def _send(self, batch: list[Entry]) -> BatchOutcome:
-        if len(batch) == 1:
+        if batch[0].is_deletion:
+            body = '{"deletions":[' + ",".join(e.payload for e in batch) + "]}"
+            answer = await self.api.post("/ingest/deletions", body.encode())
+            outcome = BatchOutcome([e.seq for e in batch], [])
+        elif len(batch) == 1:
             answer = await self.api.post("/ingest", batch[0].payload.encode())
             outcome = BatchOutcome([batch[0].seq], [])
         else:
@@ -267,14 +270,34 @@ class Publisher:
         self.status.reason = exc.reason
         self.status.delivered = 0
 
+    def _record_misconfiguration(self, exc: Misconfigured) -> None:
+        """Loud: one error line naming the URL and status, /health 503, a metric by status."""
+        self._record_failure(exc)
+        self.metrics.api_misconfigured.labels(str(exc.status)).inc()
+        url = str(exc).rsplit(" answered ", 1)[0]
+        self.status.misconfigured = f"api: {url} answered {exc.status}: {exc.hint()}"
+        log.error(
+            "API ANSWER MEANS A WRONG CONFIGURATION (%s %s): %s; messages are kept in the outbox",
+            exc.status,
+            url,
+            exc.hint(),
+            extra={"url": url, "status": exc.status, "retry_in_s": self._unauthorized_backoff},
+        )
+
     # -- dead letters ---------------------------------------------------------
     async def _wait_until_healthy(self) -> None:
         self.status.waiting_for_api = True
         delay = min(self.retry_delay_s, HEALTH_POLL_MAX_S)
         while await self.api.healthy_endpoint() is None:
+            wrong = self.api.health_misconfigured
+            if wrong is not None:
+                self._record_misconfiguration(wrong)
+                delay = self._unauthorized_backoff
+                self._unauthorized_backoff = min(delay * 2, UNAUTHORIZED_MAX_BACKOFF_S)
             await self._sleep(delay)
             delay = min(delay * 2, HEALTH_POLL_MAX_S)
         self.status.waiting_for_api = False
+        self.status.misconfigured = None
         await self._revive()
 
     async def _revive_if_healthy(self, *, force: bool = False) -> None:

@@ -9,6 +9,7 @@ the message ever waiting on Telegram before it is on disk.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -19,7 +20,7 @@ from telethon import errors
 from telethon.tl.custom import Message
 
 from app.gateway.metrics import GatewayMetrics
-from app.gateway.outbox import AddResult, Outbox, new_entry
+from app.gateway.outbox import AddResult, Outbox, deletion_entry, new_entry
 from app.gateway.payload import Source, forwarded_reference, message_payload
 
 log = logging.getLogger("app.gateway.receiver")
@@ -35,6 +36,7 @@ class Incoming:
     source: Source
     advances_sync: bool
     is_edit: bool = False
+    forward: bool = True  # False for history reads: old posts are not forwarded again
 
 
 # (message) -> the forwarded copy; None when forwarding is off
@@ -62,7 +64,12 @@ class Receiver:
             payload = message_payload(
                 item.message, channel_name=item.channel_name, source=item.source
             )
-            held = self.forward is not None and not item.is_edit and item.source == "user"
+            held = (
+                self.forward is not None
+                and item.forward
+                and not item.is_edit
+                and item.source == "user"
+            )
             prepared.append(
                 (item, payload, new_entry(payload, held=held, advances_sync=item.advances_sync))
             )
@@ -82,6 +89,16 @@ class Receiver:
                 async with self._forward_lock:
                     await self._forward_and_release(item.message, payload, entry)
         return list(results)
+
+    async def accept_deletions(self, channel_id: int, message_ids: list[int]) -> None:
+        """Deleted in Telegram: recorded on the raw rows by the api, never erased."""
+        now = dt.datetime.now(dt.UTC).isoformat()
+        entries = [deletion_entry(channel_id, message_id, now) for message_id in message_ids]
+        await asyncio.gather(*(self.outbox.add(entry) for entry in entries))
+        log.info(
+            "channel messages deleted in Telegram",
+            extra={"channel_id": channel_id, "message_ids": message_ids[:20]},
+        )
 
     async def _forward_and_release(
         self, message: Message, payload: dict[str, Any], entry: Any

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import tornado.httpserver
@@ -16,12 +17,12 @@ from telethon.sessions import Session
 from app.config import token_preview
 from app.gateway.apiclient import ApiClient
 from app.gateway.clients import ClientFactory
-from app.gateway.config import GatewayConfig
+from app.gateway.config import Backfill, GatewayConfig
 from app.gateway.http import make_app
 from app.gateway.metrics import GatewayMetrics
 from app.gateway.outbox import Outbox
 from app.gateway.publisher import Publisher
-from app.gateway.telegram import CONNECTED, TelegramSide
+from app.gateway.telegram import CONNECTED, TelegramSide, registry_refs
 from app.web.server import listen
 
 log = logging.getLogger("app.gateway")
@@ -38,6 +39,7 @@ class Gateway:
         registry: CollectorRegistry,
         user_session: Session | None,
         bot_session: Session | None = None,
+        flood_sleep: Callable[[float], Awaitable[None]] | None = None,
     ) -> None:
         self.config = config
         self.metrics = GatewayMetrics(registry, config.max_retry_attempts)
@@ -51,6 +53,8 @@ class Gateway:
             self.metrics,
             user_session=user_session,
             bot_session=bot_session,
+            flood_sleep=flood_sleep,
+            fetch_registry=self._fetch_registry,
         )
         self.publisher = Publisher(
             self.outbox,
@@ -70,7 +74,10 @@ class Gateway:
                 "entries held for forwarding at the last stop are published without a forward",
                 extra={"count": released},
             )
-        self.server = listen(make_app(self, self.registry), self.config.port, address)
+        self.server = listen(
+            make_app(self, self.registry, self.config.token), self.config.port, address
+        )
+        await self.telegram.load_registry_cache()
         self.telegram.start()
         self._publisher_task = asyncio.create_task(self.publisher.run(), name="publisher")
         self._publisher_task.add_done_callback(_log_crash)
@@ -100,6 +107,25 @@ class Gateway:
         self.api.close()
         log.info("gateway stopped")
 
+    async def _fetch_registry(self) -> tuple[int | str, ...]:
+        answer = await self.api.get_json("/ingest/channels")
+        return registry_refs(answer.body)
+
+    async def request_backfill(self, ref: int | str, spec: Backfill) -> dict[str, Any]:
+        """`tpcap gateway backfill`: schedule a history read of a channel listened to."""
+        channel = self.telegram.find_channel(ref)
+        if channel is None:
+            raise LookupError(
+                f"{ref} is not a channel this gateway listens to "
+                "(add it to TELEGRAM_CHANNELS or the api's channel registry)"
+            )
+        job = await self.telegram.start_backfill(channel, spec)
+        return job.as_dict()
+
+    async def backfills(self) -> list[dict[str, Any]]:
+        jobs = await self.outbox.run(self.outbox.store.backfills)
+        return [job.as_dict() for job in jobs]
+
     def _after_delivery(self) -> None:
         store = self.outbox.store
         if store.refusals_pending and store.bytes_used < store.max_bytes / 2:
@@ -118,15 +144,25 @@ class Gateway:
         stats = await self.outbox.run(self.outbox.store.stats)
         if self.telegram.state != CONNECTED:
             reasons.append(f"telegram: {self.telegram.state}")
+        if self.publisher.status.misconfigured:
+            reasons.append(self.publisher.status.misconfigured)
         if stats.bytes_used >= stats.max_bytes * 0.95:
             reasons.append("outbox: full")
         oldest = None
         if stats.oldest_created_at is not None:
             oldest = round(max(0.0, time.time() - stats.oldest_created_at), 3)
+        telegram = self.telegram.describe()
+        backfills = {job["channelId"]: job for job in await self.backfills()}
+        for channel in telegram["channels"]:
+            job = backfills.get(channel["id"])
+            if job is not None:
+                channel["backfill"] = job
+                if not job["done"]:
+                    channel["state"] = "backfilling"
         return {
             "status": "ok" if not reasons else "unavailable",
             "reasons": reasons,
-            "telegram": self.telegram.describe(),
+            "telegram": telegram,
             "outbox": {
                 "writable": writable,
                 "backlog": stats.pending,

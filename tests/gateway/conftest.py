@@ -67,13 +67,14 @@ def telegram() -> FakeTelegram:
 
 @contextlib.asynccontextmanager
 async def running_gateway(
-    config: GatewayConfig, telegram: FakeTelegram, *, logged_in: bool = True
+    config: GatewayConfig, telegram: FakeTelegram, *, logged_in: bool = True, **kwargs: Any
 ) -> AsyncIterator[Gateway]:
     gateway = Gateway(
         config,
         factory=lambda _config, _session, *, bot: FakeClient(telegram, bot=bot),
         registry=CollectorRegistry(),
         user_session=MemorySession() if logged_in else None,
+        **kwargs,
     )
     await gateway.start("127.0.0.1")
     try:

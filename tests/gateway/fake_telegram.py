@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import logging
 import os
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -26,11 +27,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from telethon import errors, utils
+from telethon import errors, functions, utils
 from telethon._updates import EntityCache
+from telethon.client.auth import AuthMethods
 from telethon.tl import types
 
+telethon_log = logging.getLogger("telethon.network.mtprotosender")
+
 EPOCH = dt.datetime(2024, 1, 2, 9, 0, tzinfo=dt.UTC)
+
+
+@dataclass
+class FakeAccount:
+    """A Telegram account the login flow can sign in to."""
+
+    code: str = "12345"
+    password: str | None = None  # two-step verification
 
 
 @dataclass
@@ -40,6 +52,7 @@ class FakeChannel:
     username: str | None = None
     messages: dict[int, types.Message] = field(default_factory=dict)
     last_id: int = 0
+    joined: bool = True  # False: the account must join before it gets the posts
 
     @property
     def marked_id(self) -> int:
@@ -54,6 +67,7 @@ class FakeChannel:
             broadcast=True,
             access_hash=self.bare_id * 7919,
             username=self.username,
+            left=not self.joined,
         )
 
 
@@ -77,8 +91,13 @@ class FakeTelegram:
         self.reachable = True
         self.authorized = True
         self.flood_waits: list[int] = []  # seconds for the next history requests
+        self.flood_waits_midway: list[int] = []  # ... for the next page of a long read
         self.forwarded: list[tuple[int, int]] = []
         self.history_requests = 0
+        self.accounts: dict[str, FakeAccount] = {}  # phone (digits only) -> account
+        self.bot_tokens: set[str] | None = None  # None: any well-formed token works
+        self.codes_sent: list[str] = []
+        self.joins: list[int] = []
         self._random = random.Random(seed)
         self._id_gaps = id_gaps
 
@@ -141,9 +160,19 @@ class FakeTelegram:
         await self._broadcast(update, self.channel(ref))
         return edited
 
+    async def delete(self, ref: Any, message_ids: list[int]) -> None:
+        channel = self.channel(ref)
+        for message_id in message_ids:
+            channel.messages.pop(message_id, None)
+        update = types.UpdateDeleteChannelMessages(
+            channel_id=channel.bare_id, messages=message_ids, pts=channel.last_id, pts_count=1
+        )
+        await self._broadcast(update, channel)
+
     async def _broadcast(self, update: Any, channel: FakeChannel) -> None:
         for client in list(self.clients):
-            if client.is_connected():
+            # Telegram only sends a channel's updates to members.
+            if client.is_connected() and (channel.joined or client.bot):
                 await client._dispatch_update(update, channel)
 
     def drop_connections(self) -> None:
@@ -161,6 +190,7 @@ class FakeClient:
         self.reconnect_listeners: list[Callable[[], None]] = []
         self._event_builders: list[tuple[Any, Callable[[Any], Awaitable[None]]]] = []
         self._connected = False
+        self._authorized = server.authorized
         self._self_id = 424242
         self._mb_entity_cache = EntityCache()
         self.tasks: set[asyncio.Task[None]] = set()
@@ -168,6 +198,8 @@ class FakeClient:
 
     # -- connection -----------------------------------------------------------
     async def connect(self) -> None:
+        # As Telethon does: an info line on every connection (the login must hide it).
+        telethon_log.info("Connecting to 149.154.167.51:443/TcpFull...")
         if not self.server.reachable:
             raise ConnectionError("Connection to Telegram failed 5 time(s)")
         self._connected = True
@@ -179,14 +211,58 @@ class FakeClient:
         self._connected = False
 
     async def is_user_authorized(self) -> bool:
-        return self.server.authorized
+        return self._authorized
 
-    async def start(self, *, bot_token: str | None = None, **_: Any) -> FakeClient:
-        await self.connect()
-        return self
+    # Telethon's own sign-in flow runs on top of the calls below.
+    start = AuthMethods.start
+    _start = AuthMethods._start
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        return asyncio.get_running_loop()
 
     async def get_me(self, input_peer: bool = False) -> Any:
-        return types.User(id=self._self_id, username="fake_operator", bot=self.bot)
+        if not self._authorized:
+            return None
+        name = "fake_bot" if self.bot else "fake_operator"
+        return types.User(id=self._self_id, username=name, bot=self.bot)
+
+    async def send_code_request(self, phone: str, *, force_sms: bool = False) -> Any:
+        self._require_connection()
+        self.server.codes_sent.append(phone)
+        return types.auth.SentCode(
+            type=types.auth.SentCodeTypeApp(length=5), phone_code_hash="fakehash"
+        )
+
+    async def sign_in(
+        self,
+        phone: str | None = None,
+        code: str | None = None,
+        *,
+        password: str | None = None,
+        bot_token: str | None = None,
+        phone_code_hash: str | None = None,
+    ) -> Any:
+        self._require_connection()
+        if bot_token is not None:
+            tokens = self.server.bot_tokens
+            if tokens is not None and bot_token not in tokens:
+                raise errors.AccessTokenInvalidError(request=None)
+            self._authorized = True
+            return await self.get_me()
+        account = self.server.accounts.get(utils.parse_phone(phone or "") or "")
+        if account is None:
+            # Telethon raises this from sign_in when Telegram answers "sign up required".
+            raise errors.PhoneNumberUnoccupiedError(request=None)
+        if password is not None:
+            if password != account.password:
+                raise errors.PasswordHashInvalidError(request=None)
+        elif code != account.code:
+            raise errors.PhoneCodeInvalidError(request=None)
+        elif account.password is not None:
+            raise errors.SessionPasswordNeededError(request=None)
+        self._authorized = True
+        return await self.get_me()
 
     def auto_reconnected(self) -> None:
         """Telethon reconnected by itself (the connection never looked down to callers)."""
@@ -203,6 +279,15 @@ class FakeClient:
         self._require_connection()
         return self.server.channel(ref).entity()
 
+    async def __call__(self, request: Any) -> Any:
+        """The raw requests the gateway sends: joining a channel."""
+        self._require_connection()
+        if isinstance(request, functions.channels.JoinChannelRequest):
+            self.server.channel(request.channel).joined = True
+            self.server.joins.append(utils.get_peer_id(request.channel))
+            return types.Updates(updates=[], users=[], chats=[], date=EPOCH, seq=0)
+        raise NotImplementedError(type(request).__name__)
+
     async def get_input_entity(self, ref: Any) -> Any:
         return utils.get_input_peer(await self.get_entity(ref))
 
@@ -212,14 +297,27 @@ class FakeClient:
         limit: int | None = None,
         *,
         min_id: int = 0,
+        max_id: int = 0,
+        offset_date: dt.datetime | None = None,
+        add_offset: int = 0,
         reverse: bool = False,
     ) -> AsyncIterator[types.Message]:
+        """Telethon's iter_messages over GetHistory: ids above min_id, below max_id;
+        `offset_date` starts after the date (reverse) or before it; add_offset skips."""
         self._require_connection()
         self.server.history_requests += 1
         if self.server.flood_waits:
             raise errors.FloodWaitError(request=None, capture=self.server.flood_waits.pop(0))
         channel = self.server.channel(entity)
         ids = sorted((i for i in channel.messages if i > min_id), reverse=not reverse)
+        if max_id:
+            ids = [i for i in ids if i < max_id]
+        if offset_date is not None and not (reverse and min_id):
+            if reverse:
+                ids = [i for i in ids if channel.messages[i].date >= offset_date]
+            else:
+                ids = [i for i in ids if channel.messages[i].date < offset_date]
+        ids = ids[add_offset:]
         if limit is not None:
             ids = ids[:limit]
         entities = {channel.marked_id: channel.entity()}
@@ -227,7 +325,13 @@ class FakeClient:
             if index and index % 100 == 0:
                 await asyncio.sleep(0)  # a new page: Telethon would await the network here
                 self._require_connection()
-            message = channel.messages[message_id]
+                self.server.history_requests += 1
+                if self.server.flood_waits_midway:
+                    seconds = self.server.flood_waits_midway.pop(0)
+                    raise errors.FloodWaitError(request=None, capture=seconds)
+            message = channel.messages.get(message_id)
+            if message is None:  # deleted while the page was being read
+                continue
             message._finish_init(self, entities, None)
             yield message
 
@@ -290,6 +394,10 @@ class FeedWriter:
         self._handle.write(json.dumps(record) + "\n")
         self._handle.flush()
 
+    def record(self, op: str, **fields: Any) -> None:
+        """Server state: logged_out, account (phone, code, password), bot_tokens (tokens)."""
+        self._write({"op": op, **fields})
+
     def channel(self, bare_id: int, title: str) -> int:
         self._write({"op": "channel", "id": bare_id, "title": title})
         return utils.get_peer_id(types.PeerChannel(bare_id))
@@ -328,6 +436,20 @@ class FeedReader:
             self._apply_stored(record)
 
     def _apply_stored(self, record: dict[str, Any]) -> types.Message | None:
+        if record["op"] == "logged_out":
+            self.server.authorized = False
+            return None
+        if record["op"] == "account":
+            self.server.accounts[record["phone"].lstrip("+")] = FakeAccount(
+                record.get("code", "12345"), record.get("password")
+            )
+            return None
+        if record["op"] == "flood_waits_midway":
+            self.server.flood_waits_midway = list(record["seconds"])
+            return None
+        if record["op"] == "bot_tokens":
+            self.server.bot_tokens = set(record["tokens"])
+            return None
         if record["op"] == "channel":
             if utils.get_peer_id(types.PeerChannel(record["id"])) not in self.server.channels:
                 self.server.add_channel(record["id"], record["title"])

@@ -1,6 +1,7 @@
-"""Gateway benchmark: backlog drain, live-path latency, memory. Prints figures.
+"""Gateway benchmark: backlog drain, live-path latency, memory, backfill, registry. Prints figures.
 
     .venv/bin/python tests/perf/bench_gateway.py [--backlog 100000] [--live-seconds 20]
+        [--history 10000] [--parts drain,live,backfill,registry]
 
 Everything is real except Telegram (the test fake): a private PostgreSQL, the
 api as a child process, the gateway as a child process for the drain and
@@ -15,6 +16,13 @@ memory figures (the test-only client factory hook), in-process for latency.
    max(message_id) every 2 ms). Baseline: one INSERT + COMMIT per message,
    from this process, into the same database.
 3. RSS of the gateway process with the full backlog, and its peak while draining.
+4. backfill: 10,000 history messages of a channel seen for the first time
+   (TELEGRAM_BACKFILL=10000), gateway and api as child processes; rate = rows /
+   time from the first committed row to the last, and from the gateway's start;
+   CPU seconds of both processes. Compared with the drain rate of the same run.
+5. registry: a channel added with POST /telegram-channels while a post lands in
+   it every 50 ms; time until its first row is in PostgreSQL, against
+   CHANNEL_REFRESH_SECONDS + 5 s.
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ import argparse
 import asyncio
 import datetime as dt
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -183,6 +192,97 @@ def bench_direct_insert(pg: LocalPg, rows: int) -> float:
     return rows / elapsed
 
 
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+# -- 4: backfill -----------------------------------------------------------------------
+def bench_backfill(pg: LocalPg, workdir: Path, history: int) -> dict:
+    db = fresh_database(pg, "bench_backfill")
+    api = ApiProcess(api_env(db), log_path=workdir / "api-backfill.log").start()
+    folder = workdir / "backfill"
+    folder.mkdir()
+    feed_path = folder / "feed.jsonl"
+    feed = FeedWriter(feed_path)
+    feed.channel(CHANNEL_BARE_ID, "TP Capital")
+    for n in range(history):
+        feed.post(CHANNEL_BARE_ID, SIGNAL if n % 10 == 0 else CHATTER.format(n=n))
+    feed.close()
+    env = gateway_env(folder, api.url, TELEGRAM_BACKFILL=str(history), LOG_LEVEL="warning")
+    api_cpu = cpu_seconds(api.process.pid)
+    started = time.monotonic()
+    gateway = GatewayProcess(env, feed_path, log_path=folder / "gateway.log").start()
+    try:
+        first_row_at = None
+        while True:
+            rows = count_rows(db)
+            now = time.monotonic()
+            if rows and first_row_at is None:
+                first_row_at = now
+            if rows >= history:
+                break
+            if now - started > 600:
+                raise RuntimeError(f"backfill stuck at {rows} rows")
+            time.sleep(0.02)
+        finished = time.monotonic()
+        gateway_cpu = cpu_seconds(gateway.process.pid)
+        api_cpu = cpu_seconds(api.process.pid) - api_cpu
+        gateway.stop()
+    finally:
+        gateway.kill()
+        api.stop()
+    rows_s = finished - (first_row_at or started)
+    return {
+        "rows": count_rows(db),
+        "rows_s": rows_s,
+        "rate": history / rows_s,
+        "from_start_s": finished - started,
+        "rate_from_start": history / (finished - started),
+        "gateway_cpu_s": gateway_cpu,
+        "api_cpu_s": api_cpu,
+    }
+
+
+# -- 5: registry -------------------------------------------------------------------------
+async def registry_latency(pg: LocalPg, workdir: Path, refresh_s: int) -> dict:
+    from tests.conftest import API_KEY
+    from tests.support.http import call
+
+    db = fresh_database(pg, "bench_registry")
+    api = ApiProcess(api_env(db), log_path=workdir / "api-registry.log")
+    await asyncio.to_thread(api.start)
+    telegram = FakeTelegram(id_gaps=False)
+    telegram.add_channel(CHANNEL_BARE_ID, "TP Capital")
+    added = telegram.add_channel(CHANNEL_BARE_ID + 1, "Added", "added_channel")
+    folder = workdir / "registry"
+    folder.mkdir()
+    env = gateway_env(folder, api.url, CHANNEL_REFRESH_SECONDS=str(refresh_s))
+    config = GatewayConfig.from_env(Env(env))
+    try:
+        async with running_gateway(config, telegram) as gateway:
+            while not gateway.telegram.connected:  # noqa: ASYNC110
+                await asyncio.sleep(0.05)
+            await asyncio.sleep(refresh_s / 3)  # not aligned with the refresh tick
+            answer = await call(
+                "POST",
+                api.url + "/telegram-channels",
+                json_body={"username": "added_channel", "label": "Added"},
+                headers={"X-API-Key": API_KEY},
+            )
+            assert answer.status == 201, answer.body
+            registered = time.monotonic()
+            while count_rows(db, added.marked_id) == 0:
+                if time.monotonic() - registered > refresh_s + 60:
+                    raise RuntimeError("the registry channel was never delivered")
+                await telegram.post(added, "posted in the newly registered channel")
+                await asyncio.sleep(0.05)
+            delivered = time.monotonic() - registered
+    finally:
+        await asyncio.to_thread(api.stop)
+    return {"refresh_s": refresh_s, "delivered_after_s": delivered}
+
+
 # -- 2: live latency -----------------------------------------------------------------
 class RowPoller(threading.Thread):
     """Records when each message id first becomes visible (committed) in PostgreSQL."""
@@ -287,17 +387,28 @@ def main() -> int:
     parser.add_argument("--backlog", type=int, default=100_000)
     parser.add_argument("--live-seconds", type=float, default=20.0)
     parser.add_argument("--rate", type=float, default=50.0)
+    parser.add_argument("--history", type=int, default=10_000)
+    parser.add_argument("--registry-refresh", type=int, default=5)
+    parser.add_argument("--parts", default="drain,live,backfill,registry")
     args = parser.parse_args()
+    parts = set(args.parts.split(","))
     with tempfile.TemporaryDirectory(prefix="bench-gateway-") as tmp:
         workdir = Path(tmp)
         # durable=True: fsync on, as in production, for the api and the baselines alike.
         pg = LocalPg(workdir / "pg", durable=True)
         pg.start()
+        drain = direct = live = direct_live = backfill = registry = None
         try:
-            drain = bench_drain(pg, workdir, args.backlog)
-            direct = bench_direct_insert(pg, args.backlog)
-            live = asyncio.run(live_latency(pg, workdir, args.live_seconds, args.rate))
-            direct_live = direct_commit_latency(pg, live["sent"])
+            if "drain" in parts or "backfill" in parts:
+                drain = bench_drain(pg, workdir, args.backlog)
+                direct = bench_direct_insert(pg, args.backlog)
+            if "live" in parts:
+                live = asyncio.run(live_latency(pg, workdir, args.live_seconds, args.rate))
+                direct_live = direct_commit_latency(pg, live["sent"])
+            if "backfill" in parts:
+                backfill = bench_backfill(pg, workdir, args.history)
+            if "registry" in parts:
+                registry = asyncio.run(registry_latency(pg, workdir, args.registry_refresh))
         finally:
             pg.remove()
     print(
@@ -307,12 +418,38 @@ def main() -> int:
                 "direct_insert_rate": direct,
                 "live": live,
                 "direct_commit": direct_live,
+                "backfill": backfill,
+                "registry": registry,
             },
             default=float,
         ),
         file=sys.stderr,
     )
     print("gateway benchmark (Telegram faked, api and PostgreSQL real, 2 cores)")
+    if drain is not None and direct is not None:
+        print_drain(drain, direct, args.backlog)
+    if live is not None and direct_live is not None:
+        print_live(live, direct_live, args.rate)
+    if backfill is not None and drain is not None:
+        print(
+            f"  backfill: {backfill['rows']:,} history messages in {backfill['rows_s']:.1f} s = "
+            f"{backfill['rate']:,.0f} msg/s first row to last (target >= 2,000); "
+            f"{backfill['rate_from_start']:,.0f} msg/s from the gateway's start"
+        )
+        print(
+            f"    vs. the outbox drain of this run: {backfill['rate'] / drain['rate']:.2f}x; "
+            f"CPU: gateway {backfill['gateway_cpu_s']:.1f} s, api {backfill['api_cpu_s']:.1f} s"
+        )
+    if registry is not None:
+        print(
+            f"  registry: a channel added with POST /telegram-channels delivered after "
+            f"{registry['delivered_after_s']:.1f} s (CHANNEL_REFRESH_SECONDS="
+            f"{registry['refresh_s']}; target <= {registry['refresh_s'] + 5} s)"
+        )
+    return 0
+
+
+def print_drain(drain: dict, direct: float, backlog: int) -> None:
     print(
         f"  backlog drain: {drain['rows']:,} rows in {drain['drain_s']:.1f} s = "
         f"{drain['rate']:,.0f} msg/s (target >= 2,000)"
@@ -322,7 +459,15 @@ def main() -> int:
         f"{direct:,.0f} rows/s; gateway drain = {drain['rate'] / direct:.2f}x of it"
     )
     print(
-        f"  live latency event -> committed row at {args.rate:.0f} msg/s "
+        f"  gateway RSS with a {backlog:,}-entry backlog: {drain['rss_backlog_mb']:.1f} MB, "
+        f"peak while draining {drain['rss_peak_mb']:.1f} MB (target < 150 MB); "
+        f"outbox file {drain['outbox_mb']:.1f} MB"
+    )
+
+
+def print_live(live: dict, direct_live: dict, rate: float) -> None:
+    print(
+        f"  live latency event -> committed row at {rate:.0f} msg/s "
         f"({live['count']}/{live['sent']} messages): p50 {live['p50']:.1f} ms, "
         f"p99 {live['p99']:.1f} ms, max {live['max']:.1f} ms (target p99 < 100 ms)"
     )
@@ -330,12 +475,6 @@ def main() -> int:
         f"    baseline: one INSERT+COMMIT from the client: p50 {direct_live['p50']:.1f} ms, "
         f"p99 {direct_live['p99']:.1f} ms; gateway p50 = {live['p50'] / direct_live['p50']:.1f}x"
     )
-    print(
-        f"  gateway RSS with a {args.backlog:,}-entry backlog: {drain['rss_backlog_mb']:.1f} MB, "
-        f"peak while draining {drain['rss_peak_mb']:.1f} MB (target < 150 MB); "
-        f"outbox file {drain['outbox_mb']:.1f} MB"
-    )
-    return 0
 
 
 if __name__ == "__main__":

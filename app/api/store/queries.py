@@ -28,7 +28,7 @@ SIGNAL_JSON = (
 )
 MESSAGE_COLUMNS = (
     "id, channel_id, channel_name, message_id, ts, text, edit_date, source, forwarded_to,"
-    " parse_status, parse_reason, version, received_at, updated_at"
+    " parse_status, parse_reason, version, received_at, updated_at, deleted_at"
 )
 
 
