@@ -43,10 +43,10 @@ class IngestRecord:
     index: int
     channel_id: int
     message_id: int
-    ts: dt.datetime
+    ts: dt.datetime | str  # str: PostgreSQL's text of a stored row being re-parsed
     text: str
     channel_name: str | None
-    edit_date: dt.datetime | None
+    edit_date: dt.datetime | str | None
     source: str
     forwarded_to: dict[str, int] | None
     signal: Signal | None
@@ -63,10 +63,10 @@ class IngestRecord:
             "idx": self.index,
             "channel_id": self.channel_id,
             "message_id": self.message_id,
-            "ts": self.ts.isoformat(),
+            "ts": _iso(self.ts),
             "text": self.text,
             "channel_name": self.channel_name,
-            "edit_date": self.edit_date.isoformat() if self.edit_date else None,
+            "edit_date": _iso(self.edit_date) if self.edit_date else None,
             "source": self.source,
             "forwarded_to": self.forwarded_to,
             "parse_status": self.parse_status,
@@ -88,6 +88,10 @@ class IngestRecord:
                 stop=_num(s.stop),
             )
         return row
+
+
+def _iso(value: dt.datetime | str) -> str:
+    return value if isinstance(value, str) else value.isoformat()
 
 
 def _num(value: Any) -> str | None:

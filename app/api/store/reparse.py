@@ -10,8 +10,11 @@ import aiopg
 
 from app.api.ingest import build_record
 
+# Timestamps as PostgreSQL's text: they only go back to match the same rows, and
+# a stored value Python cannot represent (1 BC, infinity) must not stop a re-parse.
 _SELECT = """
-SELECT id, channel_id, message_id, ts, text, channel_name, edit_date, source, forwarded_to
+SELECT id, channel_id, message_id, ts::text, text, channel_name, edit_date::text, source,
+       forwarded_to
 FROM telegram_messages
 WHERE id > %(after)s {extra}
 ORDER BY id
