@@ -8,6 +8,8 @@ from typing import Any
 
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate, validates_schema
 
+from app.web.fields import FullMatch, StrictBoolean
+
 INT64 = validate.Range(min=-(2**63), max=2**63 - 1)
 # Ids are PostgreSQL bigints; Telegram's are never 0 or negative for messages.
 MESSAGE_ID = validate.Range(min=1, max=2**63 - 1)
@@ -43,27 +45,6 @@ class Text(fields.String):
         if problem:
             raise ValidationError(problem)
         return text
-
-
-class FullMatch(validate.Regexp):
-    """A Regexp the whole value must match: `$` alone also takes a trailing newline.
-
-    The pattern stays a plain `^...$` so the OpenAPI document can carry it.
-    """
-
-    def __call__(self, value: str) -> str:
-        if self.regex.fullmatch(value) is None:
-            raise ValidationError(self._format_error(value))
-        return value
-
-
-class StrictBoolean(fields.Boolean):
-    """true or false only: not 0, 1, "yes" or "on", which fields.Boolean also takes."""
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
-        if not isinstance(value, bool):
-            raise self.make_error("invalid", input=value)
-        return value
 
 
 USERNAME = FullMatch(r"^@?[A-Za-z][A-Za-z0-9_]{3,31}$", error="not a Telegram username")

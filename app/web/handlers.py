@@ -121,6 +121,15 @@ class BaseHandler(tornado.web.RequestHandler):
                 "payload_too_large",
                 f"request body of {length} bytes exceeds the limit of {self.max_body_bytes}",
             )
+        arguments = self.request.query_arguments
+        repeated = [name for name, values in arguments.items() if len(values) > 1]
+        if repeated:  # which one would count? The request is ambiguous.
+            raise ApiError(
+                400,
+                "invalid_query",
+                "query parameters given more than once",
+                fields={name: ["given more than once"] for name in repeated},
+            )
         self.request.body = self._body  # type: ignore[assignment]  # filled as it streams in
 
     def check_method(self) -> None:
@@ -294,7 +303,7 @@ class LogsHandler(BaseHandler):
     def get(self) -> None:
         limit = self.query_int("limit", 200, 1, 500)
         level = self.get_query_argument("level", None)
-        if level and level.lower() not in ("debug", "info", "warning", "error", "critical"):
+        if level is not None and level not in ("debug", "info", "warning", "error", "critical"):
             raise ApiError(400, "invalid_query", f"unknown level {level!r}")
         records = ring_buffer().tail(limit, level)
         self.write_json({"count": len(records), "logs": records})

@@ -27,6 +27,8 @@ from tests.workspace.support import API_KEY as WORKSPACE_KEY
 from tests.workspace.support import workspace_env
 
 MAX_EXAMPLES = int(os.environ.get("TPCAP_FUZZ_EXAMPLES", "15"))
+PHASES = os.environ.get("TPCAP_FUZZ_PHASES", "examples,coverage,fuzzing,stateful")
+EXTRA = os.environ.get("TPCAP_FUZZ_ARGS", "").split()  # e.g. --include-path /ingest
 CHECKS = ",".join(
     [
         "not_a_server_error",
@@ -60,15 +62,17 @@ def run_schemathesis(url: str, headers: dict[str, str], report: Path) -> tuple[i
         "--checks",
         CHECKS,
         "--phases",
-        "examples,coverage,fuzzing,stateful",
+        PHASES,
         "--mode",
         "all",
         "--max-examples",
         str(MAX_EXAMPLES),
         "--seed",
         "20261130",
+        # One worker: with two, hypothesis's lambda-source cache (used to describe
+        # recursive strategies) races and the run aborts with a KeyError/SystemError.
         "--workers",
-        "2",
+        "1",
         "--request-timeout",
         "30",
         "--suppress-health-check",
@@ -82,10 +86,13 @@ def run_schemathesis(url: str, headers: dict[str, str], report: Path) -> tuple[i
     ]
     for name, value in headers.items():
         command += ["-H", f"{name}: {value}"]
+    command += EXTRA
     done = subprocess.run(
         command, capture_output=True, text=True, timeout=600, env={**os.environ, "NO_COLOR": "1"}
     )
-    return done.returncode, done.stdout + done.stderr
+    output = done.stdout + done.stderr
+    report.with_suffix(".txt").write_text(output)
+    return done.returncode, output
 
 
 @pytest.fixture
