@@ -26,6 +26,7 @@ from tests.support.api import ApiProcess
 from tests.workspace.support import API_KEY as WORKSPACE_KEY
 from tests.workspace.support import workspace_env
 
+CONFIG = Path(__file__).with_name("schemathesis.toml")
 MAX_EXAMPLES = int(os.environ.get("TPCAP_FUZZ_EXAMPLES", "15"))
 PHASES = os.environ.get("TPCAP_FUZZ_PHASES", "examples,coverage,fuzzing,stateful")
 EXTRA = os.environ.get("TPCAP_FUZZ_ARGS", "").split()  # e.g. --include-path /ingest
@@ -57,6 +58,8 @@ def run_schemathesis(url: str, headers: dict[str, str], report: Path) -> tuple[i
     command = [
         cli,
         "--no-color",
+        "--config-file",
+        str(CONFIG),
         "run",
         f"{url}/openapi.json",
         "--checks",

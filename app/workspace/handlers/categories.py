@@ -51,7 +51,7 @@ class CategoryValidateHandler(WorkspaceHandler):
     """Whether a name may be used for an item: it exists and is active."""
 
     public_writes = True
-    max_body_bytes = 4096  # open to anyone: a name, not a document
+    max_body_bytes = 8192  # open to anyone: a name, not a document
 
     async def post(self) -> None:
         name = self.load_body(_validate)["name"].strip()
