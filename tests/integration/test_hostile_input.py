@@ -8,11 +8,13 @@ import json
 
 import psycopg2
 import pytest
+from prometheus_client import CollectorRegistry
 
 from app.config import DbConfig
 from app.web.dbhandler import describe_error
-from tests.conftest import API_KEY, GATEWAY_TOKEN
+from tests.conftest import API_KEY, GATEWAY_TOKEN, api_env
 from tests.integration.test_ingest import rows
+from tests.support.api import serve_api
 from tests.support.http import call
 from tests.support.messages import CHANNEL, message, signal_text
 
@@ -303,3 +305,11 @@ async def test_channel_id_zero_is_invalid_not_missing(api_url: str) -> None:
 async def test_repeated_query_parameter_is_400(api_url: str) -> None:
     answer = await call("GET", api_url + "/signals?asset=A&asset=B")
     assert answer.status == 400 and "asset" in answer.json["error"]["fields"]
+
+
+async def test_options_counts_against_the_rate_limit(signals_db: DbConfig) -> None:
+    async with serve_api(api_env(signals_db, RATE_LIMIT_MAX="3"), CollectorRegistry()) as url:
+        statuses = [(await call("OPTIONS", url + "/signals")).status for _ in range(4)]
+        assert statuses == [204, 204, 204, 429]
+        ingest = [(await call("OPTIONS", url + "/ingest")).status for _ in range(4)]
+        assert ingest == [429] * 4  # the same per-client window
