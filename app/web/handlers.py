@@ -21,6 +21,7 @@ from app.web.security import SECURITY_HEADERS, CorsPolicy
 
 log = logging.getLogger("app.http")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_CONTENT_LENGTH = re.compile(r"^[0-9]{1,19}$")
 
 
 class ApiError(Exception):
@@ -114,8 +115,10 @@ class BaseHandler(tornado.web.RequestHandler):
             return
         self.check_method()
         self.authenticate()
-        length = self.request.headers.get("Content-Length")
-        if length and length.isdigit() and int(length) > self.max_body_bytes:
+        length = self.request.headers.get("Content-Length", "")
+        if length and not _CONTENT_LENGTH.match(length):  # str.isdigit() takes "²" too
+            raise ApiError(400, "invalid_header", "Content-Length must be a decimal number")
+        if length and int(length) > self.max_body_bytes:
             raise ApiError(
                 413,
                 "payload_too_large",

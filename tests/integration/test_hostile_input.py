@@ -313,3 +313,10 @@ async def test_options_counts_against_the_rate_limit(signals_db: DbConfig) -> No
         assert statuses == [204, 204, 204, 429]
         ingest = [(await call("OPTIONS", url + "/ingest")).status for _ in range(4)]
         assert ingest == [429] * 4  # the same per-client window
+
+
+@pytest.mark.parametrize("channel", ["²", "-99999999999999999999999", "9" * 5000, "-", "٣"])
+async def test_odd_channel_filters_are_not_a_server_error(api_url: str, channel: str) -> None:
+    for path in ("/signals", "/messages"):
+        answer = await call("GET", api_url + f"{path}?channel={channel}")
+        assert answer.status in (200, 400), (channel[:20], answer.body)

@@ -137,3 +137,14 @@ def served_again(url: str, attempts: int = 300) -> bool:
             assert exc.code == 503
             time.sleep(0.05)
     return False
+
+
+@pytest.mark.parametrize("length", ["\u00b2", "9" * 5000, "-1", "1e3"])
+def test_odd_content_length_is_400(api: ApiProcess, length: str) -> None:
+    with socket.create_connection(("127.0.0.1", api.port), timeout=30) as sock:
+        head = (
+            f"POST /ingest HTTP/1.1\r\nHost: x\r\nX-Gateway-Token: {GATEWAY_TOKEN}\r\n"
+            f"Content-Length: {length}\r\n\r\n"
+        )
+        sock.sendall(head.encode("latin-1"))
+        assert status_of(read_answer(sock)) == 400

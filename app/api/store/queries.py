@@ -30,6 +30,7 @@ MESSAGE_COLUMNS = (
 # Timestamps travel as PostgreSQL's own text (ts::text), never as Python datetimes:
 # a stored row Python cannot represent (a year before 1, `infinity`) must not
 # break the page holding it, nor the cursor that points past it.
+_CHANNEL_ID = re.compile(r"^-?[0-9]{1,19}$")
 _CURSOR_TS = re.compile(r"^[0-9A-Za-z :.+-]{1,40}$")
 
 
@@ -77,7 +78,7 @@ def _common_where(f: Filters, text_column: str) -> tuple[list[str], dict[str, An
     params: dict[str, Any] = {}
     if f.channel:
         channel = f.channel.strip()
-        if channel.lstrip("-").isdigit():
+        if _CHANNEL_ID.match(channel) and -(2**63) <= int(channel) < 2**63:
             where.append("channel_id = %(channel_id)s")
             params["channel_id"] = int(channel)
         else:
