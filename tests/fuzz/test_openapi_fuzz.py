@@ -91,7 +91,12 @@ def run_schemathesis(url: str, headers: dict[str, str], report: Path) -> tuple[i
         command += ["-H", f"{name}: {value}"]
     command += EXTRA
     done = subprocess.run(
-        command, capture_output=True, text=True, timeout=600, env={**os.environ, "NO_COLOR": "1"}
+        command,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "NO_COLOR": "1"},
+        cwd=report.parent,  # its .schemathesis and .hypothesis caches land there, not in the repo
     )
     output = done.stdout + done.stderr
     report.with_suffix(".txt").write_text(output)
