@@ -382,6 +382,7 @@ def build_spec() -> dict[str, Any]:
     _update_schema(document, "ChannelIn", "ChannelUpdate")
     _update_schema(document, "BotIn", "BotUpdate")
     _timestamps(document)
+    _examples(document)
     closed_objects(document, "Signal", "Message", "Channel", "Bot", "IngestAnswer")
     return declare_errors(tidy_query_parameters(document))
 
@@ -406,3 +407,45 @@ def _timestamps(document: dict[str, Any]) -> None:
     reparse = document["components"]["schemas"]["Reparse"]["properties"]
     for name in ("from", "to"):
         reparse[name] = {**accepted, "nullable": True}
+
+
+_SIGNAL_TEXT = (
+    "🟢Swing Trade\n\nAtivo: BOVAW32\nCompra: 1,04 a 1,06\nAlvo 1: 1,15\nAlvo 2: 2,15\n"
+    "Alvo final: 3,00\nStop: 0,80"
+)
+
+
+def _examples(document: dict[str, Any]) -> None:
+    """One valid body per write: readers see the contract, and the fuzzer's
+    examples phase stores real data for the read and stateful phases."""
+    components = document["components"]["schemas"]
+    components["IngestMessage"]["example"] = {
+        "channelId": -1001234567890,
+        "messageId": 4711,
+        "timestamp": "2026-11-20T13:00:00Z",
+        "text": _SIGNAL_TEXT,
+        "channelName": "TP Capital",
+        "editDate": None,
+        "source": "user",
+        "forwardedTo": {"channelId": -1009876543210, "messageId": 99},
+    }
+    components["IngestBatch"]["example"] = {
+        "messages": [{**components["IngestMessage"]["example"], "messageId": 4712}]
+    }
+    components["ChannelIn"]["example"] = {
+        "channelId": -1001234567890,
+        "username": "tp_capital",
+        "label": "TP Capital",
+        "description": "swing trade signals",
+        "isActive": True,
+    }
+    components["ChannelUpdate"]["example"] = {"label": "TP Capital (main)", "isActive": False}
+    components["BotIn"]["example"] = {
+        "username": "tp_ingest_bot",
+        "token": "123456789:AAE" + "x" * 32,
+        "botType": "ingestion",
+        "description": "reads the channel",
+        "isActive": True,
+    }
+    components["BotUpdate"]["example"] = {"description": "reads and forwards"}
+    components["Reparse"]["example"] = {"status": "not_signal", "limit": 1000}

@@ -70,7 +70,13 @@ class DatabaseHandler(BaseHandler):
             ) from None
 
     def query_args(self) -> dict[str, str]:
-        return {name: self.get_query_argument(name) for name in self.request.query_arguments}
+        # Decoded as sent: get_query_argument() turns control characters into spaces
+        # and trims, so a 300-character value could pass a 256 limit, and NUL would
+        # pass unseen. The schemas judge the raw text.
+        return {
+            name: self.decode_argument(values[-1], name)
+            for name, values in self.request.query_arguments.items()
+        }
 
     def send_error(self, status_code: int = 500, **kwargs: Any) -> None:
         exc = kwargs.get("exc_info", (None, None, None))[1]

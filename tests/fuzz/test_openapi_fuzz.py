@@ -26,7 +26,7 @@ from tests.support.api import ApiProcess
 from tests.workspace.support import API_KEY as WORKSPACE_KEY
 from tests.workspace.support import workspace_env
 
-CONFIG = Path(__file__).with_name("schemathesis.toml")
+WORKSPACE_CONFIG = Path(__file__).with_name("schemathesis-workspace.toml")
 MAX_EXAMPLES = int(os.environ.get("TPCAP_FUZZ_EXAMPLES", "15"))
 PHASES = os.environ.get("TPCAP_FUZZ_PHASES", "examples,coverage,fuzzing,stateful")
 EXTRA = os.environ.get("TPCAP_FUZZ_ARGS", "").split()  # e.g. --include-path /ingest
@@ -52,14 +52,15 @@ def schemathesis_cli() -> str | None:
     return str(beside) if beside.exists() else shutil.which("schemathesis")
 
 
-def run_schemathesis(url: str, headers: dict[str, str], report: Path) -> tuple[int, str]:
+def run_schemathesis(
+    url: str, headers: dict[str, str], report: Path, config: Path | None = None
+) -> tuple[int, str]:
     cli = schemathesis_cli()
     assert cli is not None
-    command = [
-        cli,
-        "--no-color",
-        "--config-file",
-        str(CONFIG),
+    command = [cli, "--no-color"]
+    if config is not None:
+        command += ["--config-file", str(config)]
+    command += [
         "run",
         f"{url}/openapi.json",
         "--checks",
@@ -141,7 +142,10 @@ def test_workspace_matches_its_openapi_document(
 ) -> None:
     require_or_skip(schemathesis_cli() is not None, "schemathesis is not installed")
     code, output = run_schemathesis(
-        workspace_process.url, {"X-API-Key": WORKSPACE_KEY}, tmp_path / "workspace-junit.xml"
+        workspace_process.url,
+        {"X-API-Key": WORKSPACE_KEY},
+        tmp_path / "workspace-junit.xml",
+        WORKSPACE_CONFIG,
     )
     print(f"\n--- schemathesis, workspace ---\n{summarise(output)}")
     assert code == 0, output[-20000:]
