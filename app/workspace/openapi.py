@@ -273,7 +273,33 @@ def build_spec() -> dict[str, Any]:
     )
     add_system_paths(spec)
     document = spec.to_dict()
+    _examples(document)
     closed_objects(document, "Item", "Category", "CategoryValidation", "AuditEntry")
     # A deleted category is answered without its (then meaningless) item count.
     document["components"]["schemas"]["Category"]["required"].remove("item_count")
     return declare_errors(tidy_query_parameters(document))
+
+
+def _examples(document: dict[str, Any]) -> None:
+    """One valid body per write (categories as the migration seeds them)."""
+    components = document["components"]["schemas"]
+    components["ItemCreate"]["example"] = {
+        "title": "Backtest the swing strategy",
+        "description": "Run the backtest on 2023 data and compare with live signals.",
+        "category": "analise-dados",
+        "priority": "high",
+        "tags": ["backtest", "swing"],
+        "metadata": {"owner": "ana"},
+    }
+    components["ItemUpdate"]["example"] = {"status": "review", "priority": "critical"}
+    components["CategoryCreate"]["example"] = {
+        "name": "macro",
+        "display_name": "Macro",
+        "description": "macro-economic research",
+        "color": "#1A2B3C",
+        "icon": "Globe",
+        "sort_order": 50,
+        "is_active": True,
+    }
+    components["CategoryUpdate"]["example"] = {"display_name": "Macro research"}
+    components["CategoryValidate"]["example"] = {"name": "dashboard"}
