@@ -13,12 +13,16 @@ from pathlib import Path
 MIB = 1024 * 1024
 
 
-def rss_bytes(pid: int) -> int:
-    """Resident set size of one process, from /proc (Linux)."""
+def rss_bytes(pid: int, field: str = "VmRSS") -> int:
+    """Resident set size of one process from /proc (Linux); VmHWM is its peak so far."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) * 1024
-    raise RuntimeError(f"no VmRSS for pid {pid}")
+    raise RuntimeError(f"no {field} for pid {pid}")
+
+
+def peak_rss_bytes(pid: int) -> int:
+    return rss_bytes(pid, "VmHWM")
 
 
 def request_head(
