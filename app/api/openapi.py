@@ -147,14 +147,14 @@ _CONFIGURED = {
 }
 
 
-def _links(base: str, operations: tuple[str, ...], pointer: str) -> dict[str, Any]:
+def _links(item: str, methods: tuple[str, ...], pointer: str) -> dict[str, Any]:
+    """Stateful-testing links from a created entry to the operations on it."""
     return {
-        f"{method.capitalize()}{name}": {
-            "operationId": f"{method}{name}",
+        f"{method.capitalize()}{item}": {
+            "operationId": f"{method}{item}",
             "parameters": {"id": f"$response.body#{pointer}"},
         }
-        for method in operations
-        for name in (base,)
+        for method in methods
     }
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate, validates_schema
 
-from app.web.fields import FullMatch, StrictBoolean
+from app.web.fields import FullMatch, StrictBoolean, text_problem
 
 INT64 = validate.Range(min=-(2**63), max=2**63 - 1)
 # Ids are PostgreSQL bigints; Telegram's are never 0 or negative for messages.
@@ -23,17 +23,6 @@ FILTER_EARLIEST = dt.datetime(1, 1, 2, tzinfo=dt.UTC)
 FILTER_LATEST = dt.datetime(9999, 12, 30, tzinfo=dt.UTC)
 MAX_OFFSET = dt.timedelta(hours=14)  # the widest real UTC offset (Kiribati)
 CLOCK_SKEW = dt.timedelta(days=1)
-
-
-def text_problem(value: str) -> str | None:
-    """What PostgreSQL would refuse in a text value (before it turns into a 500)."""
-    if "\x00" in value:
-        return "must not contain NUL characters"
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return "must be valid Unicode (no unpaired surrogates)"
-    return None
 
 
 class Text(fields.String):

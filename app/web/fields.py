@@ -7,6 +7,17 @@ from typing import Any
 from marshmallow import ValidationError, fields, validate
 
 
+def text_problem(value: str) -> str | None:
+    """What PostgreSQL would refuse in a text value (before it turns into a 500)."""
+    if "\x00" in value:
+        return "must not contain NUL characters"
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "must be valid Unicode (no unpaired surrogates)"
+    return None
+
+
 class FullMatch(validate.Regexp):
     """A Regexp the whole value must match: `$` alone also takes a trailing newline.
 
