@@ -16,7 +16,7 @@ from app.api.metrics import ApiMetrics
 from app.api.openapi import build_spec
 from app.api.parse_pool import ParsePool
 from app.web.dbhandler import LivenessHandler
-from app.web.handlers import LogsHandler, MetricsHandler, NotFoundHandler, request_logger, route
+from app.web.handlers import MetricsHandler, NotFoundHandler, request_logger, route
 from app.web.ratelimit import RateLimiter
 from app.web.security import CorsPolicy
 
@@ -37,7 +37,7 @@ def routes() -> list[Any]:
         route("/healthz", LivenessHandler),
         route("/metrics", MetricsHandler),
         route("/openapi.json", system.OpenApiHandler),
-        route("/logs", LogsHandler),
+        route("/logs", system.LogsHandler),
         route("/ingest", ingest.IngestHandler),
         route("/ingest/batch", ingest.IngestBatchHandler),
         route("/ingest/channels", gateway_feed.GatewayChannelsHandler),

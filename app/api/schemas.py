@@ -9,26 +9,84 @@ from typing import Any
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from app.api.channel_ref import channel_filter
+from app.web.fields import FullMatch, StrictBoolean, text_problem
 
 INT64 = validate.Range(min=-(2**63), max=2**63 - 1)
+# Ids are PostgreSQL bigints; Telegram's are never 0 or negative for messages.
+MESSAGE_ID = validate.Range(min=1, max=2**63 - 1)
+CHANNEL_ID = [INT64, validate.NoneOf([0], error="0 is not a Telegram channel id")]
 MAX_TEXT = 100_000
 MAX_BATCH = 500
+# Telegram started in August 2013: an earlier message timestamp is a producer bug.
+EARLIEST = dt.datetime(2013, 1, 1, tzinfo=dt.UTC)
+# What Python and PostgreSQL both round-trip: years 1..9999 once in UTC.
+FILTER_EARLIEST = dt.datetime(1, 1, 2, tzinfo=dt.UTC)
+FILTER_LATEST = dt.datetime(9999, 12, 30, tzinfo=dt.UTC)
+MAX_OFFSET = dt.timedelta(hours=14)  # the widest real UTC offset (Kiribati)
+CLOCK_SKEW = dt.timedelta(days=1)
+
+
+class Text(fields.String):
+    """A string with nothing PostgreSQL would refuse (NUL, unpaired surrogates)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        problem = text_problem(text)
+        if problem:
+            raise ValidationError(problem)
+        return text
+
+
+USERNAME = FullMatch(r"^@?[A-Za-z][A-Za-z0-9_]{3,31}$", error="not a Telegram username")
 
 
 class TimestampField(fields.Field):
-    """ISO 8601 (naive means UTC) or epoch milliseconds."""
+    """ISO 8601 (naive means UTC) or epoch milliseconds, with an offset within ±14:00.
 
-    default_error_messages = {"invalid": "Not an ISO 8601 date-time or epoch milliseconds."}
+    `message=True` bounds it to what a Telegram message can carry: not before
+    2013, not more than a day ahead of this server's clock. Otherwise (query
+    filters) any moment PostgreSQL and Python both represent is accepted.
+    """
+
+    default_error_messages = {
+        "invalid": "Not an ISO 8601 date-time or epoch milliseconds.",
+        "offset": "UTC offset must be within ±14:00.",
+        "range": "Must be between {earliest} and {latest}.",
+    }
+
+    def __init__(self, *, message: bool = False, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.message = message
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> dt.datetime:
+        parsed = self._parse(value)
+        offset = parsed.utcoffset()
+        if offset is not None and abs(offset) > MAX_OFFSET:
+            raise self.make_error("offset")
+        if self.message:
+            earliest, latest = EARLIEST, dt.datetime.now(dt.UTC) + CLOCK_SKEW
+        else:
+            earliest, latest = FILTER_EARLIEST, FILTER_LATEST
+        if not earliest <= parsed <= latest:
+            raise self.make_error(
+                "range",
+                earliest=earliest.isoformat(timespec="seconds"),
+                latest=latest.isoformat(timespec="seconds"),
+            )
+        return parsed
+
+    def _parse(self, value: Any) -> dt.datetime:
         if isinstance(value, bool):
             raise self.make_error("invalid")
         if isinstance(value, str) and value.strip().isdigit():
             # A bare number is epoch milliseconds; short ones are refused rather than
             # read as a year ("2024") or as a moment in January 1970.
-            if len(value.strip()) < 11:
+            if not 11 <= len(value.strip()) <= 20:
                 raise self.make_error("invalid")
-            value = int(value)
+            try:
+                value = int(value)
+            except ValueError:  # str.isdigit() also takes digits int() refuses ("²")
+                raise self.make_error("invalid") from None
         if isinstance(value, int | float):
             try:
                 return dt.datetime.fromtimestamp(int(value) / 1000, dt.UTC)
@@ -45,7 +103,11 @@ class TimestampField(fields.Field):
             raise self.make_error("invalid") from None
         if len(text) < 10:  # fromisoformat accepts "2024"; a bare year is not a date
             raise self.make_error("invalid")
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+        if parsed.tzinfo is None:
+            return parsed.replace(tzinfo=dt.UTC)
+        if parsed.utcoffset() is None:
+            raise self.make_error("invalid")
+        return parsed
 
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
         return value.isoformat() if value is not None else None
@@ -55,8 +117,8 @@ class ForwardedToSchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    channelId = fields.Integer(required=True, strict=True, validate=INT64)
-    messageId = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    channelId = fields.Integer(required=True, strict=True, validate=CHANNEL_ID)
+    messageId = fields.Integer(required=True, strict=True, validate=MESSAGE_ID)
 
 
 class IngestMessageSchema(Schema):
@@ -69,14 +131,15 @@ class IngestMessageSchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    channelId = fields.Integer(required=True, strict=True, validate=INT64)
-    messageId = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
-    timestamp = TimestampField(required=True)
+    channelId = fields.Integer(required=True, strict=True, validate=CHANNEL_ID)
+    messageId = fields.Integer(required=True, strict=True, validate=MESSAGE_ID)
+    timestamp = TimestampField(required=True, message=True)
+    # NUL and lone surrogates in text are stored cleaned (app.api.ingest.storable_text).
     text = fields.String(required=True, validate=validate.Length(max=MAX_TEXT))
     channelName = fields.String(
         load_default=None, allow_none=True, validate=validate.Length(max=256)
     )
-    editDate = TimestampField(load_default=None, allow_none=True)
+    editDate = TimestampField(load_default=None, allow_none=True, message=True)
     source = fields.String(load_default="user", validate=validate.OneOf(["user", "bot"]))
     forwardedTo = fields.Nested(ForwardedToSchema, load_default=None, allow_none=True)
 
@@ -91,8 +154,10 @@ class IngestBatchSchema(Schema):
     class Meta:
         unknown = RAISE
 
+    # Elements are checked one by one (app.api.ingest.prepare_batch): a bad one,
+    # null included, is answered `invalid` without refusing the others.
     messages = fields.List(
-        fields.Raw(),
+        fields.Raw(allow_none=True),
         required=True,
         validate=validate.Length(min=1, max=MAX_BATCH),
     )
@@ -143,6 +208,7 @@ class MessageSchema(Schema):
     parse_reason = fields.String(allow_none=True)
     version = fields.Integer()
     received_at = fields.DateTime()
+    updated_at = fields.DateTime()
     deleted_at = fields.DateTime(allow_none=True)  # deleted in Telegram; the row is kept
 
 
@@ -153,14 +219,14 @@ class ListQuerySchema(Schema):
         unknown = EXCLUDE
 
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
-    channel = fields.String(load_default=None, validate=validate.Length(max=256))
-    type = fields.String(load_default=None, validate=validate.Length(max=64))
-    asset = fields.String(load_default=None, validate=validate.Length(max=64))
-    search = fields.String(load_default=None, validate=validate.Length(max=256))
+    channel = Text(load_default=None, validate=validate.Length(max=256))
+    type = Text(load_default=None, validate=validate.Length(max=64))
+    asset = Text(load_default=None, validate=validate.Length(max=64))
+    search = Text(load_default=None, validate=validate.Length(max=256))
     status = fields.String(
         load_default=None, validate=validate.OneOf(["signal", "not_signal", "invalid"])
     )
-    cursor = fields.String(load_default=None, validate=validate.Length(max=200))
+    cursor = Text(load_default=None, validate=validate.Length(max=200))
     from_ = TimestampField(data_key="from", load_default=None)
     to = TimestampField(load_default=None)
 
@@ -175,7 +241,7 @@ class ForwardedQuerySchema(Schema):
         unknown = EXCLUDE
 
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
-    channelId = fields.Integer(load_default=None)
+    channelId = fields.Integer(load_default=None, validate=INT64)
     from_ = TimestampField(data_key="from", load_default=None)
     to = TimestampField(load_default=None)
 
@@ -187,7 +253,7 @@ class ReparseSchema(Schema):
     status = fields.String(
         load_default=None, validate=validate.OneOf(["signal", "not_signal", "invalid"])
     )
-    channelId = fields.Integer(load_default=None, strict=True)
+    channelId = fields.Integer(load_default=None, strict=True, validate=INT64)
     channel = fields.String(
         load_default=None,
         validate=validate.Length(min=1, max=256),
@@ -195,7 +261,9 @@ class ReparseSchema(Schema):
     )
     from_ = TimestampField(data_key="from", load_default=None)
     to = TimestampField(load_default=None)
-    limit = fields.Integer(load_default=None, strict=True, validate=validate.Range(min=1))
+    limit = fields.Integer(
+        load_default=None, strict=True, validate=validate.Range(min=1, max=2**63 - 1)
+    )
     dryRun = fields.Boolean(
         load_default=False,
         metadata={"description": "compute the summary in a transaction that is rolled back"},
@@ -256,24 +324,16 @@ class ChannelInSchema(Schema):
         unknown = RAISE
 
     channel_id = fields.Integer(
-        data_key="channelId", load_default=None, allow_none=True, strict=True, validate=INT64
+        data_key="channelId", load_default=None, allow_none=True, strict=True, validate=CHANNEL_ID
     )
-    username = fields.String(
-        load_default=None,
-        allow_none=True,
-        validate=validate.Regexp(
-            r"^@?[A-Za-z][A-Za-z0-9_]{3,31}$", error="not a Telegram username"
-        ),
-    )
-    label = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    description = fields.String(
-        load_default=None, allow_none=True, validate=validate.Length(max=2000)
-    )
-    is_active = fields.Boolean(data_key="isActive", load_default=True)
+    username = Text(load_default=None, allow_none=True, validate=USERNAME)
+    label = Text(required=True, validate=validate.Length(min=1, max=200))
+    description = Text(load_default=None, allow_none=True, validate=validate.Length(max=2000))
+    is_active = StrictBoolean(data_key="isActive", load_default=True)
 
     @validates_schema
     def _identified(self, data: dict[str, Any], partial: Any = None, **kwargs: Any) -> None:
-        if not partial and not data.get("channel_id") and not data.get("username"):
+        if not partial and data.get("channel_id") is None and not data.get("username"):
             raise ValidationError("give channelId or username", "channelId")
 
 
@@ -292,25 +352,18 @@ class BotInSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    username = fields.String(
+    username = Text(required=True, validate=USERNAME)
+    token = Text(
         required=True,
-        validate=validate.Regexp(
-            r"^@?[A-Za-z][A-Za-z0-9_]{3,31}$", error="not a Telegram username"
-        ),
-    )
-    token = fields.String(
-        required=True,
-        validate=validate.Regexp(r"^\d{5,12}:[A-Za-z0-9_-]{30,64}$", error="not a bot token"),
+        validate=FullMatch(r"^[0-9]{5,12}:[A-Za-z0-9_-]{30,64}$", error="not a bot token"),
     )
     bot_type = fields.String(
         data_key="botType",
         load_default="ingestion",
         validate=validate.OneOf(["ingestion", "notification", "forwarder"]),
     )
-    description = fields.String(
-        load_default=None, allow_none=True, validate=validate.Length(max=2000)
-    )
-    is_active = fields.Boolean(data_key="isActive", load_default=True)
+    description = Text(load_default=None, allow_none=True, validate=validate.Length(max=2000))
+    is_active = StrictBoolean(data_key="isActive", load_default=True)
 
 
 class BotSchema(Schema):

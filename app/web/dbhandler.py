@@ -26,6 +26,25 @@ log = logging.getLogger("app.http")
 CHECK_TIMEOUT = 3.0
 
 
+def describe_error(exc: BaseException, request_id: str) -> dict[str, Any]:
+    """What a log line may say about a database error: its kind and where, never
+    its message, whose DETAIL quotes the values of the row (a bot token, a text)."""
+    diag = getattr(exc, "diag", None)
+    described: dict[str, Any] = {
+        "request_id": request_id,
+        "error_class": type(exc).__name__,
+        "pgcode": getattr(exc, "pgcode", None),
+    }
+    for name in ("table_name", "column_name", "constraint_name"):
+        value = getattr(diag, name, None) if diag is not None else None
+        if value:
+            described[name.removesuffix("_name")] = value
+    if described["pgcode"] is None and is_unavailable(exc):
+        # Connection failures carry no row; their text is what an operator needs.
+        described["error"] = str(exc).strip()[:300]
+    return described
+
+
 class DatabaseHandler(BaseHandler):
     """Services give `settings["ctx"]` a `pool`, and override the two metric hooks."""
 
@@ -51,7 +70,13 @@ class DatabaseHandler(BaseHandler):
             ) from None
 
     def query_args(self) -> dict[str, str]:
-        return {name: self.get_query_argument(name) for name in self.request.query_arguments}
+        # Decoded as sent: get_query_argument() turns control characters into spaces
+        # and trims, so a 300-character value could pass a 256 limit, and NUL would
+        # pass unseen. The schemas judge the raw text.
+        return {
+            name: self.decode_argument(values[-1], name)
+            for name, values in self.request.query_arguments.items()
+        }
 
     def send_error(self, status_code: int = 500, **kwargs: Any) -> None:
         exc = kwargs.get("exc_info", (None, None, None))[1]
@@ -63,7 +88,7 @@ class DatabaseHandler(BaseHandler):
         self.count_db_error(classify_error(exc))
         if is_unavailable(exc):
             self.set_db_up(False)
-            log.warning("database unavailable", extra={"error": str(exc).strip()[:300]})
+            log.warning("database unavailable", extra=describe_error(exc, self.request_id))
             self.on_database_unavailable()
             return ApiError(
                 503,
@@ -73,9 +98,9 @@ class DatabaseHandler(BaseHandler):
             )
         if isinstance(exc, psycopg2.DataError | psycopg2.errors.CheckViolation):
             # Validation should have caught this first; answer as bad input, log the gap.
-            log.warning("database refused a value", extra={"error": str(exc).strip()[:300]})
+            log.warning("database refused a value", extra=describe_error(exc, self.request_id))
             return ApiError(400, "invalid_value", "the database refused a value of this request")
-        log.error("database error", exc_info=exc, extra={"request_id": self.request_id})
+        log.error("database error", extra=describe_error(exc, self.request_id))
         return ApiError(500, "database_error", "the database could not complete the request")
 
     def log_exception(self, typ: Any, value: Any, tb: Any) -> None:

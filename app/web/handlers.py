@@ -3,7 +3,6 @@ CORS, security headers and rate limiting. Service handlers stay thin on top."""
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import uuid
@@ -22,6 +21,7 @@ from app.web.security import SECURITY_HEADERS, CorsPolicy
 
 log = logging.getLogger("app.http")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_CONTENT_LENGTH = re.compile(r"^[0-9]{1,19}$")
 
 
 class ApiError(Exception):
@@ -44,15 +44,30 @@ class ApiError(Exception):
         self.headers = headers or {}
 
 
+def _skip_method(*args: Any, **kwargs: Any) -> None:
+    """Stands in for the HTTP method once a streamed body has been refused."""
+
+
+@tornado.web.stream_request_body
 class BaseHandler(tornado.web.RequestHandler):
+    """Every handler streams its body: `prepare` runs as soon as the headers are in,
+    so credentials and the declared length are checked before a byte of the body
+    is read, and `data_received` keeps at most `max_body_bytes` of it."""
+
     route = "unmatched"
     rate_limited = True
     max_body_bytes = 1_048_576
+    # Methods that change something need the handler's credential (see `authenticate`).
+    WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
     def initialize(self, route: str = "unmatched") -> None:
         self.route = route
-        self.request_id = ""
         self._sticky: dict[str, str] = {}
+        self._body = bytearray()
+        # Set here, not in prepare: a 405 for an unknown method is answered before prepare.
+        incoming = self.request.headers.get("X-Request-Id", "")
+        self.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        self.sticky_header("X-Request-Id", self.request_id)
 
     # -- plumbing -------------------------------------------------------------
     def set_default_headers(self) -> None:
@@ -74,34 +89,82 @@ class BaseHandler(tornado.web.RequestHandler):
         self._sticky[name] = value
         self.set_header(name, value)
 
+    @classmethod
+    def allowed_methods(cls) -> list[str]:
+        """The methods this handler implements, for 405 answers' Allow header."""
+        return [
+            method
+            for method in cls.SUPPORTED_METHODS
+            if getattr(cls, method.lower(), None)
+            is not getattr(tornado.web.RequestHandler, method.lower(), None)
+        ]
+
     def prepare(self) -> None:
         self._counted = True
         inflight = self.settings.setdefault("inflight", [0])
         inflight[0] += 1
-        incoming = self.request.headers.get("X-Request-Id", "")
-        self.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
-        self.sticky_header("X-Request-Id", self.request_id)
         origin = self.cors.allowed_origin(self.request.headers.get("Origin"))
         if origin:
             self.sticky_header("Access-Control-Allow-Origin", origin)
             self.sticky_header("Access-Control-Expose-Headers", self.cors.expose_headers)
             if origin != "*":
                 self.sticky_header("Vary", "Origin")
+        if self.rate_limited:
+            self.apply_rate_limit(self.rate_limiter(), self.client_address())
         if self.request.method == "OPTIONS":
             return
-        length = self.request.headers.get("Content-Length")
-        if length and length.isdigit() and int(length) > self.max_body_bytes:
+        self.check_method()
+        self.authenticate()
+        length = self.request.headers.get("Content-Length", "")
+        if length and not _CONTENT_LENGTH.match(length):  # str.isdigit() takes "²" too
+            raise ApiError(400, "invalid_header", "Content-Length must be a decimal number")
+        if length and int(length) > self.max_body_bytes:
             raise ApiError(
                 413,
                 "payload_too_large",
                 f"request body of {length} bytes exceeds the limit of {self.max_body_bytes}",
             )
-        if len(self.request.body) > self.max_body_bytes:
+        arguments = self.request.query_arguments
+        repeated = [name for name, values in arguments.items() if len(values) > 1]
+        if repeated:  # which one would count? The request is ambiguous.
             raise ApiError(
+                400,
+                "invalid_query",
+                "query parameters given more than once",
+                fields={name: ["given more than once"] for name in repeated},
+            )
+        self.request.body = self._body  # type: ignore[assignment]  # filled as it streams in
+
+    def check_method(self) -> None:
+        """405 before credentials or body: a method the route lacks is never a 401."""
+        if self.request.method not in self.allowed_methods():
+            raise tornado.web.HTTPError(405)
+
+    def authenticate(self) -> None:
+        """Hook: raise ApiError (401/403) when the request lacks its credential.
+
+        Runs in `prepare`, after the headers and before the body is read, so a
+        request without credentials never makes the process hold its body.
+        """
+
+    def data_received(self, chunk: bytes) -> None:
+        if self._finished:
+            return  # answered early; the rest of the body is dropped
+        if len(self._body) + len(chunk) > self.max_body_bytes:
+            # A chunked (or lying) body past the limit: answer now, keep nothing.
+            self._body.clear()
+            # Tornado still calls the method once the body ends; it must not run.
+            setattr(self, (self.request.method or "get").lower(), _skip_method)
+            error = ApiError(
                 413, "payload_too_large", f"request body exceeds {self.max_body_bytes} bytes"
             )
-        if self.rate_limited:
-            self.apply_rate_limit(self.rate_limiter(), self.client_address())
+            self.on_body_too_large()
+            self.send_error(413, exc_info=(ApiError, error, None))
+            return
+        self._body += chunk
+
+    def on_body_too_large(self) -> None:
+        """Hook for handlers that count their own outcomes."""
 
     def rate_limiter(self) -> RateLimiter:
         return self.settings["rate_limiter"]
@@ -135,7 +198,7 @@ class BaseHandler(tornado.web.RequestHandler):
 
     # -- input and output -----------------------------------------------------
     def json_body(self) -> Any:
-        if not self.request.body:
+        if not self._body:
             raise ApiError(400, "empty_body", "request body must be a JSON document")
         content_type = self.request.headers.get("Content-Type", "application/json")
         if "json" not in content_type.lower():
@@ -145,13 +208,11 @@ class BaseHandler(tornado.web.RequestHandler):
                 f"Content-Type must be application/json, got {content_type!r}",
             )
         try:
-            return json.loads(self.request.body)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            return jsonutil.loads(self._body)
+        except jsonutil.BadJson as exc:
             raise ApiError(
                 400, "malformed_json", f"request body is not valid JSON: {exc}"
             ) from None
-        except RecursionError:
-            raise ApiError(400, "malformed_json", "request body is nested too deeply") from None
 
     def write_json(self, value: Any, status: int = 200) -> None:
         self.set_status(status)
@@ -173,6 +234,8 @@ class BaseHandler(tornado.web.RequestHandler):
             body = {"code": code, "message": reason % exc.args if exc.args else reason}
         else:
             body = {"code": "internal_error", "message": "internal server error"}
+        if status_code == 405:
+            self.set_header("Allow", ", ".join(self.allowed_methods()))
         body["status"] = status_code
         body["requestId"] = self.request_id
         self.set_header("Content-Type", "application/json; charset=utf-8")
@@ -216,9 +279,12 @@ class BaseHandler(tornado.web.RequestHandler):
 class NotFoundHandler(BaseHandler):
     rate_limited = False
 
+    def check_method(self) -> None:
+        raise ApiError(404, "not_found", f"no route for {self.request.method} {self.request.path}")
+
     def prepare(self) -> None:
         super().prepare()
-        raise ApiError(404, "not_found", f"no route for {self.request.method} {self.request.path}")
+        self.check_method()  # OPTIONS too
 
 
 class MetricsHandler(BaseHandler):
@@ -231,10 +297,16 @@ class MetricsHandler(BaseHandler):
 
 
 class LogsHandler(BaseHandler):
+    """Recent log records. They hold client addresses and error details, so a
+    service routes a subclass whose `authenticate` demands its API key."""
+
+    def authenticate(self) -> None:
+        raise ApiError(403, "logs_disabled", "this service does not serve its logs")
+
     def get(self) -> None:
         limit = self.query_int("limit", 200, 1, 500)
         level = self.get_query_argument("level", None)
-        if level and level.lower() not in ("debug", "info", "warning", "error", "critical"):
+        if level is not None and level not in ("debug", "info", "warning", "error", "critical"):
             raise ApiError(400, "invalid_query", f"unknown level {level!r}")
         records = ring_buffer().tail(limit, level)
         self.write_json({"count": len(records), "logs": records})

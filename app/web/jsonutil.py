@@ -1,11 +1,52 @@
-"""JSON encoding of database values: Decimal as numbers, datetimes as ISO 8601."""
+"""JSON in and out: decoding request bodies with one error for every way they
+can be bad, and encoding database values (Decimal as numbers, datetimes as ISO 8601)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import decimal
 import json
+import math
 from typing import Any
+
+
+class BadJson(ValueError):
+    """The body is not a JSON document this service can take; the message says why."""
+
+
+def _refuse_constant(name: str) -> Any:
+    raise BadJson(f"{name} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise BadJson(f"number {text[:40]} is out of range")
+    return value
+
+
+def loads(raw: bytes | bytearray | str) -> Any:
+    """Decode a request body. Every failure is BadJson, never another exception.
+
+    json.loads lets several errors escape as plain ValueError (an integer past
+    Python's 4,300-digit limit) or RecursionError (deep nesting); they are bad
+    input, not server faults. NaN, Infinity and numbers that overflow to
+    infinity are refused: no column or JSON answer can hold them.
+    """
+    try:
+        return json.loads(raw, parse_constant=_refuse_constant, parse_float=_finite_float)
+    except BadJson:
+        raise
+    except RecursionError:
+        raise BadJson("the document is nested too deeply") from None
+    except json.JSONDecodeError as exc:
+        raise BadJson(str(exc)) from None
+    except UnicodeDecodeError:
+        raise BadJson("the document is not valid UTF-8") from None
+    except ValueError as exc:
+        if "integer string conversion" in str(exc):
+            raise BadJson("an integer in the document has too many digits") from None
+        raise BadJson(str(exc)[:200]) from None
 
 
 def _default(value: Any) -> Any:

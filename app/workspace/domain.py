@@ -9,6 +9,8 @@ import re
 import unicodedata
 from typing import Any
 
+from app.web.fields import text_problem
+
 PRIORITIES = ("low", "medium", "high", "critical")
 STATUSES = ("new", "review", "in-progress", "completed", "rejected")
 DEFAULT_PRIORITY = "medium"
@@ -31,17 +33,6 @@ CATEGORY_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,62}[a-z0-9])?$")
 # Path segments under /api/categories/ that are routes, so never category names.
 RESERVED_CATEGORY_NAMES = frozenset({"validate"})
 COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
-
-
-def text_problem(value: str) -> str | None:
-    """What PostgreSQL would refuse in a text value (before it turns into a 500)."""
-    if "\x00" in value:
-        return "must not contain NUL characters"
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return "must be valid Unicode (no unpaired surrogates)"
-    return None
 
 
 def json_problem(value: Any, depth: int = 0) -> str | None:

@@ -8,7 +8,7 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
 from app import __version__
-from app.web.openapi import add_system_paths
+from app.web.openapi import add_system_paths, closed_objects, declare_errors, tidy_query_parameters
 from app.workspace import schemas
 
 _ERR = {"description": "error", "content": {"application/json": {"schema": "Error"}}}
@@ -65,8 +65,24 @@ def _listed(ref: str) -> dict[str, Any]:
     }
 
 
+def _links(prefix: str, operations: tuple[str, ...], name: str, pointer: str) -> dict[str, Any]:
+    """Stateful-testing links: the created resource, fetched, changed and deleted."""
+    return {
+        operation: {"operationId": f"{prefix}{operation}", "parameters": {name: pointer}}
+        for operation in operations
+    }
+
+
 def _item_paths(spec: APISpec, base: str) -> None:
     item_id = _path("id", "item id (a UUID, or item-<ms>-<rand> for imported items)")
+    prefix = "legacy" if base == "/items" else ""
+    item_links = _links(
+        prefix,
+        # Not the history: the audit trail outlives the item, by design.
+        ("getItem", "putItem", "patchItem", "deleteItem"),
+        "id",
+        "$response.body#/data/id",
+    )
     write_errors = _errors(400, 401, 403, 404, 429, 503)
     spec.path(
         base,
@@ -82,7 +98,7 @@ def _item_paths(spec: APISpec, base: str) -> None:
                 "parameters": [_USER],
                 "requestBody": _body("ItemCreate"),
                 "responses": {
-                    "201": _ok(_wrapped("Item"), "created"),
+                    "201": {**_ok(_wrapped("Item"), "created"), "links": item_links},
                     **_errors(400, 401, 403, 429, 503),
                 },
             },
@@ -107,12 +123,22 @@ def _item_paths(spec: APISpec, base: str) -> None:
         base + "/{id}",
         operations={
             "get": {
+                "operationId": f"{prefix}getItem",
                 "parameters": [item_id],
                 "responses": {"200": _ok(_wrapped("Item")), "404": _ERR},
             },
-            "put": {**update, "summary": "Change some fields (same as PATCH)"},
-            "patch": {**update, "summary": "Change some fields"},
+            "put": {
+                **update,
+                "operationId": f"{prefix}putItem",
+                "summary": "Change some fields (same as PATCH)",
+            },
+            "patch": {
+                **update,
+                "operationId": f"{prefix}patchItem",
+                "summary": "Change some fields",
+            },
             "delete": {
+                "operationId": f"{prefix}deleteItem",
                 "security": _KEY,
                 "parameters": [item_id, _USER],
                 "responses": {"200": _ok(_wrapped("Item"), "the deleted item"), **write_errors},
@@ -123,6 +149,7 @@ def _item_paths(spec: APISpec, base: str) -> None:
         base + "/{id}/history",
         operations={
             "get": {
+                "operationId": f"{prefix}getItemHistory",
                 "summary": "The item's audit trail, oldest first",
                 "parameters": [item_id],
                 "responses": {"200": _ok(_listed("AuditEntry")), "404": _ERR},
@@ -178,7 +205,21 @@ def build_spec() -> dict[str, Any]:
                 "parameters": [_USER],
                 "requestBody": _body("CategoryCreate"),
                 "responses": {
-                    "201": _ok(_wrapped("Category"), "created"),
+                    "201": {
+                        **_ok(_wrapped("Category"), "created"),
+                        "links": _links(
+                            "",
+                            (
+                                "getCategory",
+                                "putCategory",
+                                "patchCategory",
+                                "toggleCategory",
+                                "deleteCategory",
+                            ),
+                            "name",
+                            "$response.body#/data/name",
+                        ),
+                    },
                     "409": _ERR,
                     **_errors(400, 401, 403, 429, 503),
                 },
@@ -205,12 +246,14 @@ def build_spec() -> dict[str, Any]:
         "/api/categories/{name}",
         operations={
             "get": {
+                "operationId": "getCategory",
                 "parameters": [name],
                 "responses": {"200": _ok(_wrapped("Category")), "404": _ERR},
             },
-            "put": update,
-            "patch": update,
+            "put": {**update, "operationId": "putCategory"},
+            "patch": {**update, "operationId": "patchCategory"},
             "delete": {
+                "operationId": "deleteCategory",
                 "summary": "Delete a category no item uses (409 otherwise)",
                 "security": _KEY,
                 "parameters": [name, _USER],
@@ -224,6 +267,39 @@ def build_spec() -> dict[str, Any]:
         "parameters": [name, _USER],
         "responses": {"200": _ok(_wrapped("Category")), **write_errors},
     }
-    spec.path("/api/categories/{name}/toggle", operations={"patch": toggle, "post": toggle})
+    spec.path(
+        "/api/categories/{name}/toggle",
+        operations={"patch": {**toggle, "operationId": "toggleCategory"}, "post": toggle},
+    )
     add_system_paths(spec)
-    return spec.to_dict()
+    document = spec.to_dict()
+    _examples(document)
+    closed_objects(document, "Item", "Category", "CategoryValidation", "AuditEntry")
+    # A deleted category is answered without its (then meaningless) item count.
+    document["components"]["schemas"]["Category"]["required"].remove("item_count")
+    return declare_errors(tidy_query_parameters(document))
+
+
+def _examples(document: dict[str, Any]) -> None:
+    """One valid body per write (categories as the migration seeds them)."""
+    components = document["components"]["schemas"]
+    components["ItemCreate"]["example"] = {
+        "title": "Backtest the swing strategy",
+        "description": "Run the backtest on 2023 data and compare with live signals.",
+        "category": "analise-dados",
+        "priority": "high",
+        "tags": ["backtest", "swing"],
+        "metadata": {"owner": "ana"},
+    }
+    components["ItemUpdate"]["example"] = {"status": "review", "priority": "critical"}
+    components["CategoryCreate"]["example"] = {
+        "name": "macro",
+        "display_name": "Macro",
+        "description": "macro-economic research",
+        "color": "#1A2B3C",
+        "icon": "Globe",
+        "sort_order": 50,
+        "is_active": True,
+    }
+    components["CategoryUpdate"]["example"] = {"display_name": "Macro research"}
+    components["CategoryValidate"]["example"] = {"name": "dashboard"}

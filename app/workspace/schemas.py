@@ -16,6 +16,7 @@ from marshmallow import (
     validates_schema,
 )
 
+from app.web.fields import StrictBoolean
 from app.workspace import domain
 
 
@@ -46,14 +47,22 @@ class JsonObject(fields.Dict):
 class CsvList(fields.Field):
     """A query parameter holding one value or several, comma-separated."""
 
-    def __init__(self, choices: tuple[str, ...] | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, choices: tuple[str, ...] | None = None, max_items: int = 100, **kwargs: Any
+    ) -> None:
+        kwargs.setdefault("metadata", {}).update(
+            type="string", description="one value, or several separated by commas"
+        )
         super().__init__(**kwargs)
         self.choices = choices
+        self.max_items = max_items
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> list[str]:
         if not isinstance(value, str):
             raise ValidationError("Not a valid string.")
         values = [part.strip() for part in value.split(",") if part.strip()]
+        if len(values) > self.max_items:
+            raise ValidationError(f"at most {self.max_items} values")
         for part in values:
             problem = domain.text_problem(part)
             if problem:
@@ -144,7 +153,7 @@ class ItemQuerySchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    category = CsvList(load_default=None, validate=validate.Length(max=100))
+    category = CsvList(load_default=None)
     status = CsvList(domain.STATUSES, load_default=None)
     priority = CsvList(domain.PRIORITIES, load_default=None)
     search = Text(load_default=None, validate=validate.Length(max=200))
@@ -179,7 +188,7 @@ class CategoryCreateSchema(Schema):
     sort_order = fields.Integer(
         load_default=100, strict=True, validate=validate.Range(min=-1_000_000, max=1_000_000)
     )
-    is_active = fields.Boolean(load_default=True)
+    is_active = StrictBoolean(load_default=True)
 
 
 class CategoryUpdateSchema(Schema):
@@ -193,7 +202,7 @@ class CategoryUpdateSchema(Schema):
     )
     icon = Text(allow_none=True, validate=validate.Length(min=1, max=64))
     sort_order = fields.Integer(strict=True, validate=validate.Range(min=-1_000_000, max=1_000_000))
-    is_active = fields.Boolean()
+    is_active = StrictBoolean()
 
     @validates_schema
     def _not_empty(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -212,7 +221,13 @@ class CategoryQuerySchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    active = fields.Boolean(load_default=None)
+    # Only the two words: "1", "yes" or "on" would be ambiguous to a reader of the URL.
+    active = fields.Boolean(
+        load_default=None,
+        truthy={"true"},
+        falsy={"false"},
+        metadata={"type": "string", "enum": ["true", "false"]},
+    )
 
 
 # -- answer shapes (documentation) -----------------------------------------------
@@ -270,6 +285,7 @@ class CategorySchema(Schema):
 
 
 class CategoryValidationSchema(Schema):
+    success = fields.Boolean()
     name = fields.String()
     valid = fields.Boolean()
     exists = fields.Boolean()

@@ -228,7 +228,8 @@ async def test_system_endpoints(api_url: str) -> None:
     assert "/ingest" in spec["paths"] and "/signals/{id}" in spec["paths"]
     assert "buy_min" in spec["components"]["schemas"]["Signal"]["properties"]
     assert "channelId" in spec["components"]["schemas"]["IngestMessage"]["properties"]
-    logs = await call("GET", api_url + "/logs?limit=5")
+    assert (await call("GET", api_url + "/logs?limit=5")).status == 401
+    logs = await call("GET", api_url + "/logs?limit=5", headers=KEY)
     assert logs.status == 200 and "logs" in logs.json
     missing = await call("GET", api_url + "/nope")
     assert missing.status == 404 and missing.json["error"]["code"] == "not_found"

@@ -42,9 +42,16 @@ async def serve_api(env: dict[str, str], registry: CollectorRegistry) -> AsyncIt
 
 
 class ApiProcess:
-    """`python -m app api` as a child process, on its own port."""
+    """`python -m app api` (or another service) as a child process, on its own port."""
 
-    def __init__(self, env: dict[str, str], port: int | None = None, log_path: Path | None = None):
+    def __init__(
+        self,
+        env: dict[str, str],
+        port: int | None = None,
+        log_path: Path | None = None,
+        service: str = "api",
+    ):
+        self.service = service
         self.port = port or free_port()
         self.env = {**os.environ, **env, "PORT": str(self.port), "PYTHONPATH": str(REPO)}
         self.log_path = log_path
@@ -57,7 +64,7 @@ class ApiProcess:
     def start(self, wait: bool = True, timeout: float = 20.0) -> ApiProcess:
         out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "app", "api", "--address", "127.0.0.1"],
+            [sys.executable, "-m", "app", self.service, "--address", "127.0.0.1"],
             env=self.env,
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -70,14 +77,14 @@ class ApiProcess:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process and self.process.poll() is not None:
-                raise RuntimeError(f"api exited with {self.process.returncode}")
+                raise RuntimeError(f"{self.service} exited with {self.process.returncode}")
             try:
                 with urllib.request.urlopen(self.url + "/healthz", timeout=1) as answer:
                     if answer.status == 200:
                         return
             except OSError:
                 time.sleep(0.05)
-        raise TimeoutError(f"api on {self.url} did not start in {timeout}s")
+        raise TimeoutError(f"{self.service} on {self.url} did not start in {timeout}s")
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 15.0) -> int | None:
         if not self.process or self.process.poll() is not None:

@@ -23,6 +23,10 @@ class ApiHandler(DatabaseHandler):
     def set_db_up(self, up: bool) -> None:
         self.ctx.metrics.db_up.set(1 if up else 0)
 
+    def authenticate(self) -> None:
+        if self.request.method in self.WRITE_METHODS:
+            self.require_api_key()
+
     def require_api_key(self) -> None:
         expected = self.ctx.config.api_key
         if not expected:

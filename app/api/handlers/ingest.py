@@ -48,14 +48,19 @@ class _IngestBase(ApiHandler):
     rate_limited = False  # applied after the token check, with the right limiter
 
     def prepare(self) -> None:
+        if self.request.method == "OPTIONS":
+            self.apply_rate_limit(self.ctx.limiter, self.client_address())
         try:
             super().prepare()
         except ApiError as exc:
             if exc.status == 413:
                 self.ctx.metrics.ingestion_requests.labels("too_large").inc()
             raise
-        if self.request.method == "OPTIONS":
-            return
+
+    def on_body_too_large(self) -> None:
+        self.ctx.metrics.ingestion_requests.labels("too_large").inc()
+
+    def authenticate(self) -> None:
         given = self.request.headers.get("X-Gateway-Token", "")
         expected = self.ctx.config.gateway_token
         if not hmac.compare_digest(given.encode(), expected.encode()):

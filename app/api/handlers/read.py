@@ -16,9 +16,9 @@ _forwarded_query = ForwardedQuerySchema()
 _reparse = ReparseSchema()
 
 
-def _with_targets(row: dict[str, Any]) -> dict[str, Any]:
-    row["targets"] = list(row.get("targets") or [])
-    return row
+def _listed(rows_json: list[str]) -> str:
+    """`{"data": [...], "count": n}` around rows PostgreSQL already encoded."""
+    return f'{{"data":[{",".join(rows_json)}],"count":{len(rows_json)}}}'
 
 
 class _ListHandler(ApiHandler):
@@ -55,7 +55,7 @@ class SignalHandler(ApiHandler):
         row = await queries.get_signal(self.pool, int(signal_id))
         if row is None:
             raise ApiError(404, "not_found", f"no signal with id {signal_id}")
-        self.write_json(_with_targets(row))
+        self.finish(row)
 
     async def delete(self, signal_id: str) -> None:
         self.require_api_key()
@@ -92,10 +92,9 @@ class ForwardedMessagesHandler(ApiHandler):
         rows = await queries.list_forwarded(
             self.pool, args["limit"], args["channelId"], args["from_"], args["to"]
         )
-        self.write_json({"data": rows, "count": len(rows)})
+        self.finish(_listed(rows))
 
 
 class ChannelsSummaryHandler(ApiHandler):
     async def get(self) -> None:
-        rows = await queries.channel_summaries(self.pool)
-        self.write_json({"data": rows, "count": len(rows)})
+        self.finish(_listed(await queries.channel_summaries(self.pool)))

@@ -6,7 +6,8 @@ import time
 
 from app import __version__
 from app.api.handlers.base import ApiHandler
-from app.web import dbhandler
+from app.web import dbhandler, handlers
+from app.web.handlers import ApiError
 
 
 class RootHandler(ApiHandler):
@@ -35,3 +36,14 @@ class OpenApiHandler(ApiHandler):
 
     def get(self) -> None:
         self.write_json(self.settings["openapi"])
+
+
+class LogsHandler(handlers.LogsHandler, ApiHandler):
+    """/logs: only with the API key, and off when none is set."""
+
+    def authenticate(self) -> None:
+        if not self.ctx.config.api_key:
+            raise ApiError(
+                403, "logs_disabled", "logs are served only when TP_CAPITAL_API_KEY is set"
+            )
+        self.require_api_key()

@@ -5,25 +5,20 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import Any
 
 import aiopg
 
-from app.db import fetch_dicts, fetch_one_dict
-
-SIGNAL_COLUMNS = (
-    "id, channel_id, channel_name, message_id, ts, asset, signal_type, side, buy_min, buy_max,"
-    " target_1, target_2, target_final, targets, stop, raw_message, source, version,"
-    " created_at, updated_at"
-)
-# The same columns as JSON, built by PostgreSQL: a page of 50 rows is then one
+# A signal's columns as JSON, built by PostgreSQL: a page of 50 rows is then one
 # string per row for Python to join, not 1,000 values to convert one by one.
 SIGNAL_JSON = (
     "id, channel_id, channel_name, message_id, ts, asset, signal_type, side,"
     " buy_min::float8 AS buy_min, buy_max::float8 AS buy_max, target_1::float8 AS target_1,"
     " target_2::float8 AS target_2, target_final::float8 AS target_final,"
-    " targets::float8[] AS targets, stop::float8 AS stop, raw_message, source, version,"
+    " coalesce(targets::float8[], '{}') AS targets, stop::float8 AS stop, raw_message, source,"
+    " version,"
     " created_at, updated_at"
 )
 MESSAGE_COLUMNS = (
@@ -32,22 +27,32 @@ MESSAGE_COLUMNS = (
 )
 
 
+# Timestamps travel as PostgreSQL's own text (ts::text), never as Python datetimes:
+# a stored row Python cannot represent (a year before 1, `infinity`) must not
+# break the page holding it, nor the cursor that points past it.
+_CHANNEL_ID = re.compile(r"^-?[0-9]{1,19}$")
+_CURSOR_TS = re.compile(r"^[0-9A-Za-z :.+-]{1,40}$")
+
+
 class BadCursor(ValueError):
     pass
 
 
-def encode_cursor(ts: dt.datetime, row_id: int) -> str:
-    raw = f"{ts.isoformat()}|{row_id}".encode()
+def encode_cursor(ts: str, row_id: int) -> str:
+    raw = f"{ts}|{row_id}".encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> tuple[dt.datetime, int]:
+def decode_cursor(cursor: str) -> tuple[str, int]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         ts_text, id_text = raw.rsplit("|", 1)
-        return dt.datetime.fromisoformat(ts_text), int(id_text)
+        row_id = int(id_text)
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise BadCursor("cursor is not one this api issued") from None
+    if not _CURSOR_TS.match(ts_text) or not -(2**63) <= row_id < 2**63:
+        raise BadCursor("cursor is not one this api issued")
+    return ts_text, row_id
 
 
 @dataclass
@@ -73,7 +78,7 @@ def _common_where(f: Filters, text_column: str) -> tuple[list[str], dict[str, An
     params: dict[str, Any] = {}
     if f.channel:
         channel = f.channel.strip()
-        if channel.lstrip("-").isdigit():
+        if _CHANNEL_ID.match(channel) and -(2**63) <= int(channel) < 2**63:
             where.append("channel_id = %(channel_id)s")
             params["channel_id"] = int(channel)
         else:
@@ -93,7 +98,7 @@ def _common_where(f: Filters, text_column: str) -> tuple[list[str], dict[str, An
             where.append(f"{text_column} ILIKE %(search)s")
     if f.cursor:
         cursor_ts, cursor_id = decode_cursor(f.cursor)
-        where.append("(ts, id) < (%(cursor_ts)s, %(cursor_id)s)")
+        where.append("(ts, id) < (%(cursor_ts)s::timestamptz, %(cursor_id)s)")
         params.update(cursor_ts=cursor_ts, cursor_id=cursor_id)
     return where, params
 
@@ -117,7 +122,7 @@ async def _page(
     clause = f"WHERE {' AND '.join(where)}" if where else ""
     params["limit"] = limit + 1
     query = (
-        f"SELECT r.ts, r.id, row_to_json(r)::text FROM ("
+        f"SELECT r.ts::text, r.id, row_to_json(r)::text FROM ("
         f"SELECT {columns} FROM {table} {clause} ORDER BY ts DESC, id DESC LIMIT %(limit)s) r"
     )
     async with pool.acquire() as conn, conn.cursor() as cur:
@@ -155,7 +160,8 @@ async def list_forwarded(
     channel_id: int | None,
     from_: dt.datetime | None,
     to: dt.datetime | None,
-) -> list[dict[str, Any]]:
+) -> list[str]:
+    """Forwarded messages, newest first, each as a JSON object built by PostgreSQL."""
     where = ["forwarded_to IS NOT NULL"]
     params: dict[str, Any] = {"limit": limit}
     if channel_id is not None:
@@ -168,20 +174,27 @@ async def list_forwarded(
         where.append("ts <= %(to)s")
         params["to"] = to
     query = (
-        f"SELECT {MESSAGE_COLUMNS} FROM telegram_messages WHERE {' AND '.join(where)}"
-        " ORDER BY ts DESC, id DESC LIMIT %(limit)s"
+        f"SELECT row_to_json(r)::text FROM (SELECT {MESSAGE_COLUMNS} FROM telegram_messages"
+        f" WHERE {' AND '.join(where)} ORDER BY ts DESC, id DESC LIMIT %(limit)s) r"
     )
+    return await _json_rows(pool, query, params)
+
+
+async def _json_rows(pool: aiopg.Pool, query: str, params: Any = None) -> list[str]:
     async with pool.acquire() as conn, conn.cursor() as cur:
         await cur.execute(query, params)
-        return await fetch_dicts(cur)
+        return [row[0] for row in await cur.fetchall()]
 
 
-async def get_signal(pool: aiopg.Pool, signal_id: int) -> dict[str, Any] | None:
-    async with pool.acquire() as conn, conn.cursor() as cur:
-        await cur.execute(
-            f"SELECT {SIGNAL_COLUMNS} FROM tp_capital_signals WHERE id = %s", (signal_id,)
-        )
-        return await fetch_one_dict(cur)
+async def get_signal(pool: aiopg.Pool, signal_id: int) -> str | None:
+    """One signal as a JSON object built by PostgreSQL, or None."""
+    rows = await _json_rows(
+        pool,
+        f"SELECT row_to_json(r)::text FROM (SELECT {SIGNAL_JSON} FROM tp_capital_signals"
+        " WHERE id = %s) r",
+        (signal_id,),
+    )
+    return rows[0] if rows else None
 
 
 async def delete_signal(pool: aiopg.Pool, signal_id: int) -> bool:
@@ -201,22 +214,23 @@ async def delete_signal(pool: aiopg.Pool, signal_id: int) -> bool:
         return bool(await cur.fetchall())
 
 
-async def channel_summaries(pool: aiopg.Pool) -> list[dict[str, Any]]:
+async def channel_summaries(pool: aiopg.Pool) -> list[str]:
+    """Per channel: its signal count and latest signal, each as a JSON object."""
     query = """
-    SELECT c.channel_id, c.channel_name, c.signal_count, c.last_signal_at,
-           last.id AS last_signal_id, last.asset AS last_signal_asset,
-           last.signal_type AS last_signal_type
-    FROM (
-        SELECT channel_id, max(channel_name) AS channel_name, count(*) AS signal_count,
-               max(ts) AS last_signal_at
-        FROM tp_capital_signals GROUP BY channel_id
-    ) c
-    CROSS JOIN LATERAL (
-        SELECT id, asset, signal_type FROM tp_capital_signals s
-        WHERE s.channel_id = c.channel_id ORDER BY ts DESC, id DESC LIMIT 1
-    ) last
-    ORDER BY c.last_signal_at DESC
+    SELECT row_to_json(x)::text FROM (
+        SELECT c.channel_id, c.channel_name, c.signal_count, c.last_signal_at,
+               last.id AS last_signal_id, last.asset AS last_signal_asset,
+               last.signal_type AS last_signal_type
+        FROM (
+            SELECT channel_id, max(channel_name) AS channel_name, count(*) AS signal_count,
+                   max(ts) AS last_signal_at
+            FROM tp_capital_signals GROUP BY channel_id
+        ) c
+        CROSS JOIN LATERAL (
+            SELECT id, asset, signal_type FROM tp_capital_signals s
+            WHERE s.channel_id = c.channel_id ORDER BY ts DESC, id DESC LIMIT 1
+        ) last
+    ) x
+    ORDER BY x.last_signal_at DESC, x.channel_id
     """
-    async with pool.acquire() as conn, conn.cursor() as cur:
-        await cur.execute(query)
-        return await fetch_dicts(cur)
+    return await _json_rows(pool, query)

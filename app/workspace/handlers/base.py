@@ -52,6 +52,12 @@ class WorkspaceHandler(DatabaseHandler):
         return value
 
     # -- credentials ----------------------------------------------------------
+    public_writes = False  # True where POST only reads (category validation)
+
+    def authenticate(self) -> None:
+        if self.request.method in self.WRITE_METHODS and not self.public_writes:
+            self.require_api_key()
+
     def require_api_key(self) -> None:
         config = self.ctx.config
         if not config.api_key:

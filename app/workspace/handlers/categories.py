@@ -50,6 +50,9 @@ class CategoriesHandler(WorkspaceHandler):
 class CategoryValidateHandler(WorkspaceHandler):
     """Whether a name may be used for an item: it exists and is active."""
 
+    public_writes = True
+    max_body_bytes = 8192  # open to anyone: a name, not a document
+
     async def post(self) -> None:
         name = self.load_body(_validate)["name"].strip()
         answer: dict[str, object] = {"name": name, "exists": False, "active": False}
