@@ -18,6 +18,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import TypeVar
 
+from app.parsing import lexicon
 from app.parsing.signals import NotASignal, Signal, parse_signal
 
 log = logging.getLogger("app.api.parse_pool")
@@ -31,16 +32,26 @@ def parse_many(texts: list[str]) -> list[Outcome]:
 
 
 class ParsePool:
-    def __init__(self, workers: int, *, min_batch: int = 32) -> None:
+    def __init__(
+        self, workers: int, *, min_batch: int = 32, lexicon_path: str | None = None
+    ) -> None:
         self.workers = workers
         self.min_batch = min_batch
+        # A spawned worker starts with the built-in lexicon; it installs the operator's
+        # file (PARSER_LEXICON_PATH) once, so workers and inline parsing read alike.
+        self.lexicon_path = lexicon_path
         self._executor: ProcessPoolExecutor | None = None
 
     def _pool(self) -> ProcessPoolExecutor:
         if self._executor is None:
             # spawn: a fresh interpreter, not a fork of a process with a running loop.
             context = multiprocessing.get_context("spawn")
-            self._executor = ProcessPoolExecutor(self.workers, mp_context=context)
+            self._executor = ProcessPoolExecutor(
+                self.workers,
+                mp_context=context,
+                initializer=lexicon.install,
+                initargs=(self.lexicon_path,),
+            )
         return self._executor
 
     async def run(self, fn: Callable[[T], R], batch: T) -> R:

@@ -1,0 +1,191 @@
+"""Assigning the numbers of a message to fields: entry, targets, stop; plus side and asset.
+
+Lines are read in order. A labelled segment's numbers go to its field (a buy/sell/entry
+label: the entry; a market word: the entry when a number follows, else a market order;
+target labels: targets with the label's index; stop: the first number). A label with no
+number (``Targets:``, ``Entry zone:``, ``Buy zone 1.0850 -``) lets the next lines holding
+only numbers (``1) 2350``, ``➋ 2355``) continue it. When both a buy and a sell label carry
+prices (``Compra: 10 / Venda: 12``), the second one is an exit price, i.e. a target.
+
+Side: a buy/sell label carrying the entry wins, then a ``Side:``/``Direção:`` value, then the
+first line naming exactly one side (a line naming both, such as a "buy or sell" disclaimer,
+is ignored); else it is inferred from the prices by the validator.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from app.parsing.instruments import AssetFinder
+from app.parsing.lexicon import CompiledLexicon
+from app.parsing.numbers import Num, price_tokens, strip_annotations
+from app.parsing.tokens import Segment, segments
+
+_ENUMERATOR = re.compile(
+    r"^(?:\(?(\d{1,2})[ \t]*[):\-][ \t]*|(\d{1,2})\.[ \t]+|(\d{1,2})[ \t]+(?=\d))"
+)
+_CONNECTORS = r"(?:to|till|until|and|a|e|y|и|ile|ve|تا|و|до|ate|até|hasta|or|ou|o|или|veya|یا)"
+_NUMBER_LINE = re.compile(rf"(?:[\s\d.,;/|\-~$€£@()\[\]]|(?<![^\W\d_]){_CONNECTORS}(?![^\W\d_]))*")
+_CONTINUES = re.compile(rf"(?:[-/~]|(?<![^\W\d_]){_CONNECTORS})[ \t]*$")
+# "to 1.2690" on the line after "buy from 1.2700": the entry range goes on
+_CONTINUED = re.compile(rf"^(?:[-/~]|{_CONNECTORS}(?![^\W\d_]))[ \t]*\$?\d")
+_HAS_LETTER = re.compile(r"[^\W\d_]")
+ENTRY_KINDS = frozenset({"entry", "buy", "sell", "market"})
+
+
+@dataclass(slots=True)
+class Target:
+    num: Num | None  # None: "TP 2" alone, a notice about target 2 (unless maybe_price)
+    index: int | None
+    final: bool
+    maybe_price: Num | None = None
+
+
+@dataclass(slots=True)
+class Draft:
+    """What the field assignment found, before decimals and validation."""
+
+    lex: CompiledLexicon
+    entries: list[Num] = field(default_factory=list)
+    market: bool = False
+    targets: list[Target] = field(default_factory=list)
+    stops: list[Num] = field(default_factory=list)
+    entry_side: str | None = None
+    meta_side: str | None = None
+    line_side: str | None = None
+    side_label: bool = False  # an explicit "Compra:"/"Buy:" label carried the entry
+    loose_numbers: list[Num] = field(default_factory=list)  # numbers on a side line
+    assets: AssetFinder = field(init=False)
+    labelled_asset: bool = False
+    comma_language: bool = False
+    line_kinds: list[list[str]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.assets = AssetFinder(self.lex)
+
+    @property
+    def has_fields(self) -> bool:
+        priced = any(t.num is not None for t in self.targets)
+        return bool(self.entries or priced or self.stops or self.market)
+
+    def tokens(self) -> list[str]:
+        nums = [*self.entries, *(t.num for t in self.targets if t.num), *self.stops]
+        return [n.text for n in nums]
+
+
+def assign(lines: list[str], lows: list[str], lex: CompiledLexicon) -> Draft:
+    draft = Draft(lex)
+    continuation: str | None = None
+    last_entry = False
+    for line, low in zip(lines, lows, strict=True):
+        if not low:
+            draft.line_kinds.append([])
+            continue
+        scan = segments(line, low, lex)
+        header, segs, sides = scan.header, scan.segments, scan.sides
+        draft.comma_language = draft.comma_language or scan.comma
+        draft.line_kinds.append([s.kind for s in segs])
+        if (continuation or (last_entry and _CONTINUED.match(low))) and not segs and not sides:
+            nums, index = _number_line(low, lex)
+            if nums is not None:
+                _continue(draft, continuation or "entry", nums, index)
+                continue
+        continuation = None
+        last_entry = bool(segs) and segs[-1].kind in ENTRY_KINDS
+        if draft.line_side is None and len(set(sides)) == 1:
+            draft.line_side = sides[0]
+        draft.assets.scan(line, low)
+        priced = False
+        for seg in segs:
+            continuation, got = _segment(draft, seg, lex)
+            priced = priced or got
+        if sides and not priced and header:
+            draft.loose_numbers.extend(price_tokens(header.lower(), lex))
+        if sides and not segs and not priced:
+            continuation = "entry"
+    return draft
+
+
+def _number_line(low: str, lex: CompiledLexicon) -> tuple[list[Num] | None, int | None]:
+    m = _ENUMERATOR.match(low)
+    index = None
+    rest = low
+    if m:
+        index = int(m.group(1) or m.group(2) or m.group(3))
+        rest = low[m.end() :]
+    if not any(c.isdigit() for c in rest):
+        return None, None
+    bare = strip_annotations(rest, lex)
+    if not _NUMBER_LINE.fullmatch(bare):
+        return None, None
+    return price_tokens(rest, lex), index
+
+
+def _continue(draft: Draft, kind: str, nums: list[Num], index: int | None) -> None:
+    if kind == "entry":
+        draft.entries.extend(nums)
+    elif kind == "stop":
+        draft.stops.extend(nums[:1])
+    else:
+        for i, num in enumerate(nums):
+            draft.targets.append(Target(num, index if i == 0 else None, False))
+
+
+def _segment(draft: Draft, seg: Segment, lex: CompiledLexicon) -> tuple[str | None, bool]:
+    """Record one labelled field; (the field a following number line continues, priced)."""
+    kind = seg.kind
+    if kind in ("asset", "meta", "ignore"):
+        if kind == "asset":
+            draft.labelled_asset = True
+            draft.assets.labelled(seg.value.strip(" \t:=-"), seg.low.strip(" \t:=-"))
+        elif kind == "meta" and draft.meta_side is None:
+            draft.meta_side = _side_in(seg.low, lex)
+        return None, False
+    nums = price_tokens(seg.low, lex)
+    continues = not nums and not _HAS_LETTER.search(seg.low)
+    if kind == "market":
+        if nums:
+            draft.entries.extend(nums)
+        else:
+            draft.market = True
+        return None, bool(nums)
+    if kind in ("buy", "sell", "entry"):
+        if not nums:
+            if lex.market_re.search(seg.low):
+                draft.market = True
+                return None, False
+            return ("entry" if continues or _CONTINUES.search(seg.low) else None), False
+        if kind != "entry" and draft.entry_side not in (None, kind):
+            # "Compra: 10 / Venda: 12": the opposite side's price is the exit, a target.
+            draft.targets.extend(Target(n, None, False) for n in nums)
+            return None, True
+        draft.entries.extend(nums)
+        if kind != "entry":
+            if draft.entry_side is None:
+                draft.entry_side = kind
+            draft.side_label = draft.side_label or (seg.colon and seg.at_start)
+        return ("entry" if _CONTINUES.search(seg.low) else None), True
+    if kind in ("target", "target_final"):
+        if not nums and seg.maybe_price is not None:
+            draft.targets.append(Target(None, seg.index, False, Num(seg.maybe_price)))
+            return None, False
+        last = len(nums) - 1
+        for i, num in enumerate(nums):
+            index = seg.index if i == 0 else None
+            draft.targets.append(Target(num, index, kind == "target_final" and i == last))
+        return ("target" if continues else None), bool(nums)
+    # stop
+    if nums:
+        draft.stops.append(nums[0])
+        return None, True
+    return ("stop" if continues else None), False
+
+
+def _side_in(low: str, lex: CompiledLexicon) -> str | None:
+    kinds = set()
+    for m in lex.label_re.finditer(low):
+        label = lex.label(m.group())
+        if label is not None and label.kind in ("buy", "sell"):
+            kinds.add(label.kind)
+    return kinds.pop() if len(kinds) == 1 else None

@@ -1,0 +1,110 @@
+"""Follow-ups and notices: messages about an earlier signal, which are not signals.
+
+Checked line by line with the lexicon's follow-up words; a line holding a condition word
+("after TP1 move SL to entry", "após o alvo 1...", "если...") is an instruction, not a notice.
+
+* Always a follow-up, even when the message also quotes a full signal: an update, a
+  cancellation, a target/stop/entry hit (a hit word on a line with a label: ``TP1 hit``,
+  ``Alvo 1 atingido``, ``цель 1 взята``), a stop-out, a close (``Close EURUSD now``,
+  ``Closed at 1.0900``, ``Fechar``; not ``TP3: close all``, a target that is no price).
+* A follow-up only when the message is not a complete signal: stop management (``Move SL to
+  entry``, ``breakeven``, ``перенести стоп в бу``) and partial profit.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from app.parsing.lexicon import CompiledLexicon, canonical
+
+_NUMBER_NEXT = re.compile(r"[ \t:=]*\$?\d")
+_TARGETS = frozenset({"target", "target_final"})
+_PRICED = frozenset({"target", "target_final", "entry", "buy", "sell", "stop", "market"})
+
+
+@dataclass(frozen=True, slots=True)
+class FollowUp:
+    strong: bool
+    reason: str
+
+
+_REASONS = {
+    "update": "follow-up notice: update of an earlier signal",
+    "cancel": "follow-up notice: signal cancelled",
+    "stop": "follow-up notice: stop hit",
+    "entry": "follow-up notice: entry reached",
+    "hit": "follow-up notice: target hit",
+    "close": "follow-up notice: close position",
+    "manage": "follow-up notice: stop moved",
+    "partial": "follow-up notice: partial profit",
+}
+
+
+def follow_up(
+    lows: list[str], label_kinds: list[list[str]], lex: CompiledLexicon
+) -> FollowUp | None:
+    """The notice the message is, if any; ``label_kinds`` are each line's label kinds."""
+    soft: FollowUp | None = None
+    for low, kinds in zip(lows, label_kinds, strict=True):
+        if not low:
+            continue
+        words = [
+            (m.start(), lex.followups[canonical(m.group())])
+            for m in lex.followup_re.finditer(low)
+            if canonical(m.group()) in lex.followups
+        ]
+        if not words:
+            continue
+        classes = {kind for _, kind in words}
+        if "condition" in classes:
+            continue
+        if "update" in classes:
+            return FollowUp(True, _REASONS["update"])
+        if "cancel" in classes:
+            return FollowUp(True, _REASONS["cancel"])
+        if "stopped" in classes:
+            return FollowUp(True, _REASONS["stop"])
+        if "hit" in classes and (kinds or _names_all(low)):
+            if "stop" in kinds:
+                return FollowUp(True, _REASONS["stop"])
+            if ("entry" in kinds or "buy" in kinds or "sell" in kinds) and "target" not in kinds:
+                return FollowUp(True, _REASONS["entry"])
+            return FollowUp(True, _REASONS["hit"])
+        if "close" in classes and _is_close(low, words, kinds):
+            return FollowUp(True, _REASONS["close"])
+        if "close" in classes and soft is None and _partial_close(low):
+            soft = FollowUp(False, _REASONS["partial"])
+        if soft is None and "manage" in classes:
+            soft = FollowUp(False, _REASONS["manage"])
+        elif soft is None and "partial" in classes:
+            soft = FollowUp(False, _REASONS["partial"])
+    return soft
+
+
+def _names_all(low: str) -> bool:
+    return "all" in low or "todos" in low or "все" in low or "tüm" in low
+
+
+_PARTIAL_CLOSE = re.compile(
+    r"[ \t]*(?:\d+[ \t]*%|half|part|some|partial|metade|parte|mitad|половин|часть|yar[ıi]s|نصف)"
+)
+
+
+def _is_close(low: str, words: list[tuple[int, str]], kinds: list[str]) -> bool:
+    for start, kind in words:
+        if kind != "close":
+            continue
+        end = start + len(low[start:].split()[0])
+        if _PARTIAL_CLOSE.match(low, end):
+            return False  # "close 50% at TP1": partial profit
+        if not low[:start].strip(" \t-:|>*"):
+            # "Exit: 1.0900" is a target label, not a close
+            return not (kinds and kinds[0] in _TARGETS and _NUMBER_NEXT.match(low, end))
+        # "TP3: close all" is a target that is no price
+        return not any(k in _PRICED for k in kinds)
+    return False
+
+
+def _partial_close(low: str) -> bool:
+    return _PARTIAL_CLOSE.search(low) is not None

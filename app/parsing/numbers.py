@@ -1,0 +1,234 @@
+"""Prices in a field's text, and the decimal rule.
+
+``price_tokens`` drops what is not a price before reading numbers: parenthesised notes with
+words or percentages (``(+50 pips)``), percentages, a number followed by a unit (pips,
+points, lots, ``10x``, ``2R``; words per language in the lexicon), a ``+``-signed number (a
+result), ``#123``/``№ 5`` (signal numbers), dates (``12.05.2024``, ``2024-05-12``), times and
+ratios (``14:30``, ``1:3``). A number glued to letters (``US30``, ``H4``) is no price either.
+
+A token is digits with ``.`` and ``,`` inside. Per token:
+
+* both marks (``1.234,56``, ``1,234.56``): the last one is the decimal mark;
+* one mark repeated (``1.234.567``, ``1,234,567``): thousands separators, groups of 3;
+* one mark once with other than exactly 3 digits after it, or a ``0``-led/4+ digit head
+  (``1,04``, ``0.00001234``, ``0,800``, ``64250.5``): a decimal mark;
+* one mark once with exactly 3 digits after it (``64,250``, ``1.500``) is ambiguous and
+  follows the message's decimal style, decided in this order: (1) the tokens above vote
+  (each decimal mark, and the opposite of each thousands mark); (2) on a tie, plain integers
+  in the message fix the scale: the reading that puts the ambiguous tokens closest (log
+  scale) to their median wins (``Entry 64.000 - 64.500 / TP 66000`` -> 64000); (3) else a
+  message using a decimal-comma language's words (Portuguese, Spanish, Russian, Turkish)
+  uses decimal commas and any other decimal dots.
+
+A space is never a thousands separator. ``1.15,2.15,3.00`` in a dot-decimal message is
+read as three prices. Shorthand ranges: ``134.30/35`` is 134.30 and 134.35 and
+``1.0850-60`` is 1.0850 and 1.0860 when that reading is closer to the first price than the
+plain number.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from app.parsing.lexicon import CompiledLexicon
+
+_NOTE_IN_PARENS = re.compile(r"\([^()]*[%:A-Za-z\u00c0-\uffff][^()]*\)")
+_PERCENT = re.compile(r"[+\-]?\d[\d.,]*[ \t]*%")
+_PLUS = re.compile(r"\+[ \t]*\d[\d.,]*")
+_NUMBERED = re.compile(r"(?:#|№[ \t]*|\bn[ºo°]\.?[ \t]*|\bno\.[ \t]*)\d+(?![.,]\d)")
+_DATE = re.compile(
+    r"(?<![\d.,])(?:\d{4}[./-]\d{1,2}[./-]\d{1,2}|\d{1,2}[./-]\d{1,2}[./-]\d{2,4})(?![\d])"
+)
+_TIME_OR_RATIO = re.compile(r"(?<![\d.,])\d+(?:[.,]\d+)?:\d+(?:[.,]\d+)?(?![\d])")
+_LEVERAGE = re.compile(r"(?<![^\W\d_])[x×][ \t]?\d+(?![\d.,])")
+# Digits with single "." / "," marks inside; a trailing mark (sentence end) is not taken.
+_NUMBER = re.compile(r"(?<![^\W_]|[.,])\d+(?:[.,]\d+)*(?![^\W\d_])")
+_SHORTHAND_GAP = re.compile(r"[ \t]*(?:/|-|~)[ \t]*$")
+MAX_TOKEN = 40
+
+
+@dataclass(slots=True)
+class Num:
+    text: str
+    # For "134.30/35": the first price's text; the token may be its shorthand.
+    shorthand_of: str | None = None
+
+
+def strip_annotations(low: str, lex: CompiledLexicon) -> str:
+    """The text with everything that looks like a number but is no price blanked out."""
+    if "(" in low:
+        low = _NOTE_IN_PARENS.sub(" ", low)
+    if "%" in low:
+        low = _PERCENT.sub(" ", low)
+    if "+" in low:
+        low = _PLUS.sub(" ", low)
+    if "#" in low or "№" in low or "n" in low:
+        low = _NUMBERED.sub(" ", low)
+    if ":" in low:
+        low = _TIME_OR_RATIO.sub(" ", low)
+    low = _DATE.sub(" ", low)
+    low = lex.unit_re.sub(" ", low)
+    if "x" in low or "×" in low:
+        low = _LEVERAGE.sub(" ", low)
+    return low
+
+
+def price_tokens(low: str, lex: CompiledLexicon) -> list[Num]:
+    """Price tokens of a field's (lower-cased) text, in order."""
+    if not any(c.isdigit() for c in low):
+        return []
+    text = strip_annotations(low, lex)
+    out: list[Num] = []
+    prev_end = 0
+    for m in _NUMBER.finditer(text):
+        tok = m.group()
+        if len(tok) > MAX_TOKEN:
+            continue
+        num = Num(tok)
+        if out and _SHORTHAND_GAP.match(text[prev_end : m.start()]):
+            first = out[-1].shorthand_of or out[-1].text
+            if _shorter(tok, first):
+                num.shorthand_of = first
+        out.append(num)
+        prev_end = m.end()
+    return out
+
+
+# ------------------------------------------------------------------ the decimal rule
+
+
+def decimal_evidence(tok: str) -> str | None:
+    """The decimal mark ("comma" or "dot") when the token alone shows it, else None."""
+    commas, dots = tok.count(","), tok.count(".")
+    if commas and dots:
+        return "comma" if tok.rfind(",") > tok.rfind(".") else "dot"
+    if not commas and not dots:
+        return None
+    sep, count = (",", commas) if commas else (".", dots)
+    if count > 1:
+        return "dot" if sep == "," else "comma"
+    head, tail = tok.split(sep)
+    if len(tail) != 3 or len(head) > 3 or head.startswith("0"):
+        return "comma" if sep == "," else "dot"
+    return None
+
+
+def _ungroup(digits: str, sep: str) -> str | None:
+    groups = digits.split(sep)
+    if not 1 <= len(groups[0]) <= 3 or any(len(g) != 3 for g in groups[1:]):
+        return None
+    return "".join(groups)
+
+
+def to_decimal(tok: str, style: str) -> Decimal | None:
+    commas, dots = tok.count(","), tok.count(".")
+    try:
+        if not commas and not dots:
+            return Decimal(tok)
+        if commas and dots:
+            dec = "," if tok.rfind(",") > tok.rfind(".") else "."
+            thousands = "." if dec == "," else ","
+            if tok.count(dec) != 1:
+                return None
+            head, tail = tok.split(dec)
+            whole = _ungroup(head, thousands)
+            return None if whole is None or thousands in tail else Decimal(f"{whole}.{tail}")
+        sep = "," if commas else "."
+        if max(commas, dots) > 1:
+            whole = _ungroup(tok, sep)
+            return None if whole is None else Decimal(whole)
+        head, tail = tok.split(sep)
+        ambiguous = len(tail) == 3 and len(head) <= 3 and not head.startswith("0")
+        style_decimal = (sep == ",") == (style == "comma")
+        if not ambiguous or style_decimal:
+            return Decimal(f"{head}.{tail}")
+        return Decimal(head + tail)
+    except InvalidOperation:
+        return None
+
+
+def to_decimals(num: Num, style: str) -> list[Decimal]:
+    """The price(s) a token stands for (a comma list in a dot message gives several)."""
+    tok = num.text
+    if num.shorthand_of is not None:
+        value = _shorthand(num, style)
+        if value is not None:
+            return [value]
+    if tok.isdigit():
+        return [Decimal(tok)]
+    value = to_decimal(tok, style)
+    if value is not None:
+        return [value]
+    if style == "dot" and "," in tok:
+        # "1.15,2.15,3.00": a comma-separated list in a dot-decimal message.
+        parts = [to_decimal(p, style) for p in tok.split(",")]
+        if all(p is not None for p in parts):
+            return [p for p in parts if p is not None]
+    return []
+
+
+def _int_part(tok: str) -> str:
+    return re.split(r"[.,]", tok, maxsplit=1)[0]
+
+
+def _shorter(tok: str, first: str) -> bool:
+    """Whether ``tok`` may abbreviate ``first`` ("35" after "134.30", "89.5" after "2388.2")."""
+    if tok.isdigit():
+        return len(tok) < len(first.replace(",", "").replace(".", ""))
+    return len(_int_part(tok)) < len(_int_part(first))
+
+
+def _shorthand(num: Num, style: str) -> Decimal | None:
+    first_text = num.shorthand_of or ""
+    first = to_decimal(first_text, style)
+    plain = to_decimal(num.text, style)
+    if first is None or first <= 0 or plain is None:
+        return None
+    if num.text.isdigit():
+        short_text = first_text[: len(first_text) - len(num.text)] + num.text
+    else:
+        head = _int_part(first_text)
+        short_text = head[: len(head) - len(_int_part(num.text))] + num.text
+    short = to_decimal(short_text, style)
+    if short is None or short <= 0:
+        return None
+    if plain <= 0 or abs(math.log(float(short / first))) < abs(math.log(float(plain / first))):
+        return short
+    return None
+
+
+def decimal_style(tokens: list[str], comma_language: bool) -> str:
+    """The decimal mark ("comma" or "dot") the message's ambiguous tokens follow."""
+    votes = {"comma": 0, "dot": 0}
+    ambiguous: list[str] = []
+    plain: list[int] = []
+    for tok in tokens:
+        if tok.isdigit():
+            plain.append(int(tok))
+        elif evidence := decimal_evidence(tok):
+            votes[evidence] += 1
+        else:
+            ambiguous.append(tok)
+    if votes["comma"] != votes["dot"]:
+        return "comma" if votes["comma"] > votes["dot"] else "dot"
+    if not ambiguous:
+        return "dot"  # nothing depends on the style
+    anchor = sorted(plain)[len(plain) // 2] if plain else 0
+    if anchor > 0:
+        # Plain integers fix the scale: "Entry 64.250 TP 66000" means 64250.
+        comma, dot = (_distance(ambiguous, style, anchor) for style in ("comma", "dot"))
+        if comma != dot:
+            return "comma" if comma < dot else "dot"
+    return "comma" if comma_language else "dot"
+
+
+def _distance(tokens: list[str], style: str, anchor: int) -> float:
+    total = 0.0
+    for tok in tokens:
+        value = to_decimal(tok, style)
+        if value is not None and value > 0:
+            total += abs(math.log10(float(value) / anchor))
+    return total

@@ -1,0 +1,147 @@
+"""Cutting a normalised line into a header and labelled segments.
+
+A label is a lexicon phrase (``TP``, ``Alvo``, ``Stop loss``, ``Вход``...) found by the
+lexicon's compiled expression. At the start of a line every label counts; past the start a
+price label counts only when a number (or its index and a number) follows, any label counts
+when a colon follows, and market words (``now``, ``CMP``) always count. A one- or two-digit
+number glued to a label (``TP1``, ``Tg2``, ``T.P 3:``, ``Alvo 1:``, ``TP 2 1.0850``) is its
+index, not a price; so is an ordinal written before it (``1st entry``, ``2nd target``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from app.parsing.lexicon import CompiledLexicon
+
+PRICE_KINDS = frozenset({"entry", "buy", "sell", "target", "target_final", "stop", "ignore"})
+SIDE_KINDS = frozenset({"buy", "sell"})
+INDEXED_KINDS = frozenset({"entry", "target", "buy", "sell"})
+TARGET_KINDS = frozenset({"target", "target_final"})
+
+# The index after a label: glued ("tp1") or spaced and followed by a mark or another number.
+_INDEX = re.compile(r"([ \t]*)(?:#|№|n[ºo°]\.?|-|\()?[ \t]*(\d{1,2})(?!\d)(?![.,]\d)")
+# An entry's spaced index needs a mark after it ("Entry 1: 1.0850"); "Buy 12" is a price.
+_AFTER_SPACED_ENTRY_INDEX = re.compile(r"[ \t]*[:=)\]]")
+_ORDINAL_BEFORE = re.compile(r"(?<![\w.,])(\d)(?:st|nd|rd|th|º|ª|°|-?[ыйяео]|\.)?[ \t]*$")
+_ORDINAL_WORDS = {
+    "first": 1,
+    "second": 2,
+    "third": 3,
+    "fourth": 4,
+    "fifth": 5,
+    "primeiro": 1,
+    "segundo": 2,
+    "terceiro": 3,
+    "primer": 1,
+    "tercer": 3,
+}
+_ORDINAL_WORD_BEFORE = re.compile(r"(?<![^\W\d_])(" + "|".join(_ORDINAL_WORDS) + r")[ \t]*$")
+# What may sit between a label and its number: "SL: 1.0800", "Entry @ 2345", "TP ➜ 1.0900".
+_VALUE_PREFIX = re.compile(r"[ \t:=>\-@#.)(\[\]|,;~]*(?:r?\$|us\$|€|£)?[ \t]*(?=\d)")
+_COLON_AFTER = re.compile(r"[ \t]*[:=]")
+
+
+@dataclass(slots=True)
+class Segment:
+    kind: str
+    index: int | None
+    value: str  # original case, from after the label (and its index) to the next label
+    low: str
+    at_start: bool
+    colon: bool
+    # "TP 11" ending a line: index 11, or a price of 11 when the entry is near 11
+    maybe_price: str | None = None
+
+
+@dataclass(slots=True)
+class Line:
+    header: str  # the text before the first label
+    segments: list[Segment]
+    sides: list[str]  # buy/sell words seen anywhere in the line
+    comma: bool  # a word only decimal-comma languages use
+
+
+def _index_after(low: str, end: int, kind: str) -> tuple[int | None, int, bool]:
+    """(index, end of the index) when a label's index follows at ``end``.
+
+    After a target label a one- or two-digit number is always an index ("TP 2 ✅" is a
+    notice about target 2, not a target at 2); after an entry label only when glued or
+    followed by a mark.
+    """
+    m = _INDEX.match(low, end)
+    if m is None:
+        return None, end, False
+    spaced = bool(m.group(1))
+    if kind not in TARGET_KINDS and spaced and not _AFTER_SPACED_ENTRY_INDEX.match(low, m.end()):
+        return None, end, False
+    ambiguous = spaced and not low[m.end() :].strip()
+    return int(m.group(2)), m.end(), ambiguous
+
+
+def _index_before(low: str, start: int) -> tuple[int | None, int]:
+    head = low[max(0, start - 12) : start]
+    m = _ORDINAL_BEFORE.search(head) or _ORDINAL_WORD_BEFORE.search(head)
+    if m is None:
+        return None, start
+    word = m.group(1)
+    index = int(word) if word.isdigit() else _ORDINAL_WORDS[word]
+    return index, start - (len(head) - m.start())
+
+
+def segments(line: str, low: str, lex: CompiledLexicon) -> Line:
+    """The line cut into its header and labelled segments."""
+    # (start, value start, kind, index, index is maybe a price)
+    found: list[tuple[int, int, str, int | None, bool]] = []
+    sides: list[str] = []
+    comma = False
+    for m in lex.label_re.finditer(low):
+        label = lex.label(m.group())
+        if label is None:
+            continue
+        kind = label.kind
+        comma = comma or label.comma
+        start, end = m.start(), m.end()
+        ambiguous = False
+        if kind in INDEXED_KINDS:
+            index, end, ambiguous = _index_after(low, end, kind)
+        else:
+            index = None
+        if label.needs_index and (index is None or end - m.end() > len(str(index))):
+            continue  # "t#" reads "T1" only, not a lone "t" nor "t 1"
+        at_start = start == 0 or not low[:start].strip(" \t-:|>*")
+        if index is None and kind in INDEXED_KINDS:
+            index, ord_start = _index_before(low, start)
+            if index is not None and ord_start == 0:
+                at_start = True
+        number_follows = _VALUE_PREFIX.match(low, end) is not None
+        colon = _COLON_AFTER.match(low, end) is not None
+        if kind in SIDE_KINDS and (
+            not label.weak or at_start or number_follows or not low[end:].strip()
+        ):
+            sides.append(kind)
+        if label.weak and not (at_start or number_follows or not low[end:].strip()):
+            continue
+        if not (at_start or colon or kind == "market" or (kind in PRICE_KINDS and number_follows)):
+            continue
+        if found and start < found[-1][1]:
+            continue
+        found.append((start, end, kind, index, ambiguous))
+    if not found:
+        return Line(line, [], sides, comma)
+    result = []
+    for i, (start, end, kind, index, ambiguous) in enumerate(found):
+        stop = found[i + 1][0] if i + 1 < len(found) else len(line)
+        result.append(
+            Segment(
+                kind=kind,
+                index=index,
+                value=line[end:stop],
+                low=low[end:stop],
+                at_start=start == found[0][0] and not line[:start].strip(" \t-:|>*"),
+                colon=_COLON_AFTER.match(low, end) is not None,
+                maybe_price=str(index) if ambiguous else None,
+            )
+        )
+    return Line(line[: found[0][0]], result, sides, comma)
