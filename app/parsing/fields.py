@@ -97,13 +97,28 @@ def assign(lines: list[str], lows: list[str], lex: CompiledLexicon) -> Draft:
             draft.line_side = sides[0]
         draft.assets.scan(line, low)
         priced = False
-        for seg in segs:
+        pending: list[int] = []  # "TP1/TP2/TP3: 18220/18300/18420"
+        for n, seg in enumerate(segs, 1):
+            if (
+                seg.kind == "target"
+                and seg.index is not None
+                and n < len(segs)
+                and not price_tokens(seg.low, lex)
+            ):
+                pending.append(seg.index)
+                continue
+            before = len(draft.targets)
             continuation, got = _segment(draft, seg, lex)
+            if pending and seg.kind == "target":
+                for i, target in enumerate(draft.targets[before:]):
+                    target.index = pending[0] + i
+            pending = []
             priced = priced or got
         if sides and not priced and header:
             draft.loose_numbers.extend(price_tokens(header.lower(), lex))
         if sides and not segs and not priced:
-            continuation = "entry"
+            # "GBPUSD buy from 1.2700" / "to 1.2690": numbers on and after a side line
+            continuation = "loose"
     return draft
 
 
@@ -125,6 +140,8 @@ def _number_line(low: str, lex: CompiledLexicon) -> tuple[list[Num] | None, int 
 def _continue(draft: Draft, kind: str, nums: list[Num], index: int | None) -> None:
     if kind == "entry":
         draft.entries.extend(nums)
+    elif kind == "loose":
+        draft.loose_numbers.extend(nums)
     elif kind == "stop":
         draft.stops.extend(nums[:1])
     else:
@@ -172,7 +189,8 @@ def _segment(draft: Draft, seg: Segment, lex: CompiledLexicon) -> tuple[str | No
             return None, False
         last = len(nums) - 1
         for i, num in enumerate(nums):
-            index = seg.index if i == 0 else None
+            # "TP1/TP2/TP3: 18220/18300/18420", "TP1: 110, 120": numbered on from the label's
+            index = None if seg.index is None else seg.index + i
             draft.targets.append(Target(num, index, kind == "target_final" and i == last))
         return ("target" if continues else None), bool(nums)
     # stop

@@ -16,10 +16,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from app.parsing.lexicon import CompiledLexicon, canonical
+from app.parsing.lexicon import HIT_MARK, CompiledLexicon, canonical
 
 _NUMBER_NEXT = re.compile(r"[ \t:=]*\$?\d")
+# "TP1 2345 ✅": a hit mark after a price (before a label, "✅ TP1: 2345", it is a bullet)
+_HIT_AFTER_PRICE = re.compile(rf"\d[^\d\n{HIT_MARK}]{{0,12}}{HIT_MARK}")
 _TARGETS = frozenset({"target", "target_final"})
+_CLOSED_AT = re.compile(r"[ \t]*(?:at|@|em|en|по|на|در|at price)?[ \t:=]*\$?\d")
+# "+40 pips", "+3.5%": a result
+_RESULT = re.compile(
+    r"\+[ \t]*\d[\d.,]*[ \t]*(?:%|pips?|points?|pts|pontos|puntos|пунктов|пипсов|پیپ)"
+)
 _PRICED = frozenset({"target", "target_final", "entry", "buy", "sell", "stop", "market"})
 
 
@@ -49,6 +56,8 @@ def follow_up(
     for low, kinds in zip(lows, label_kinds, strict=True):
         if not low:
             continue
+        if HIT_MARK in low and _HIT_AFTER_PRICE.search(low) and kinds:
+            return FollowUp(True, _REASONS["stop" if "stop" in kinds else "hit"])
         words = [
             (m.start(), lex.followups[canonical(m.group())])
             for m in lex.followup_re.finditer(low)
@@ -59,13 +68,14 @@ def follow_up(
         classes = {kind for _, kind in words}
         if "condition" in classes:
             continue
+        kinds = kinds or _mentions(low, lex)
         if "update" in classes:
             return FollowUp(True, _REASONS["update"])
         if "cancel" in classes:
             return FollowUp(True, _REASONS["cancel"])
         if "stopped" in classes:
             return FollowUp(True, _REASONS["stop"])
-        if "hit" in classes and (kinds or _names_all(low)):
+        if "hit" in classes and (kinds or _names_all(low) or _RESULT.search(low)):
             if "stop" in kinds:
                 return FollowUp(True, _REASONS["stop"])
             if ("entry" in kinds or "buy" in kinds or "sell" in kinds) and "target" not in kinds:
@@ -98,9 +108,11 @@ def _is_close(low: str, words: list[tuple[int, str]], kinds: list[str]) -> bool:
         end = start + len(low[start:].split()[0])
         if _PARTIAL_CLOSE.match(low, end):
             return False  # "close 50% at TP1": partial profit
-        if not low[:start].strip(" \t-:|>*"):
-            # "Exit: 1.0900" is a target label, not a close
-            return not (kinds and kinds[0] in _TARGETS and _NUMBER_NEXT.match(low, end))
+        at_start = not low[:start].strip(" \t-:|>*")
+        if at_start and kinds and kinds[0] in _TARGETS and _NUMBER_NEXT.match(low, end):
+            return False  # "Exit: 1.0900" is a target label, not a close
+        if at_start or _CLOSED_AT.match(low, end):
+            return True  # "Close EURUSD now", "closed 1.0890", "closed at 1.0890 +50"
         # "TP3: close all" is a target that is no price
         return not any(k in _PRICED for k in kinds)
     return False
@@ -108,3 +120,18 @@ def _is_close(low: str, words: list[tuple[int, str]], kinds: list[str]) -> bool:
 
 def _partial_close(low: str) -> bool:
     return _PARTIAL_CLOSE.search(low) is not None
+
+
+def _mentions(low: str, lex: CompiledLexicon) -> list[str]:
+    """Label kinds named anywhere in the line ("It hit TP"), accepted as fields or not."""
+    kinds = []
+    for m in lex.label_re.finditer(low):
+        label = lex.label(m.group())
+        if label is not None:
+            kinds.append(label.kind)
+    return kinds
+
+
+def is_result(lows: list[str]) -> bool:
+    """A "+180 points" / "+2.5%" result written in the message."""
+    return any(_RESULT.search(low) for low in lows if "+" in low)

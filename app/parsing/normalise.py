@@ -75,9 +75,10 @@ def normalise(text: str, symbols: dict[int, str] | None = None) -> list[str]:
 def lower(text: str) -> str:
     """Lower-case with offsets unchanged (a character lowering to several stays as it is)."""
     low = text.lower()
-    if len(low) == len(text):
-        return low
-    return "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+    if len(low) != len(text):
+        low = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+    # Turkish dotless ı: "ALIŞ" lower-cases to "aliş", so "alış" is matched as "aliş" too
+    return low.replace("ı", "i") if "ı" in low else low
 
 
 def fold(text: str) -> str:

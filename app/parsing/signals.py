@@ -35,7 +35,7 @@ from typing import Any
 
 from app.parsing import lexicon
 from app.parsing.fields import Draft, Target, assign
-from app.parsing.followups import follow_up
+from app.parsing.followups import follow_up, is_result
 from app.parsing.normalise import lower, normalise
 from app.parsing.numbers import decimal_style, to_decimals
 from app.parsing.validate import infer_side, problem
@@ -157,6 +157,8 @@ def _build(draft: Draft, lows: list[str], follow: str | None) -> Signal | NotASi
         if asset and not asset.endswith("BTC"):
             asset = _coin_of(asset, lex) + "BTC"
 
+    if not entries and stop is None and is_result(lows):
+        return NotASignal(NOT_SIGNAL, "follow-up notice: result")
     side = draft.entry_side or draft.meta_side or draft.line_side
     has_entry = bool(entries) or draft.market or side is not None
     entry_only = draft.side_label and draft.labelled_asset and bool(entries)

@@ -23,7 +23,7 @@ TARGET_KINDS = frozenset({"target", "target_final"})
 # The index after a label: glued ("tp1") or spaced and followed by a mark or another number.
 _INDEX = re.compile(r"([ \t]*)(?:#|№|n[ºo°]\.?|-|\()?[ \t]*(\d{1,2})(?!\d)(?![.,]\d)")
 # An entry's spaced index needs a mark after it ("Entry 1: 1.0850"); "Buy 12" is a price.
-_AFTER_SPACED_ENTRY_INDEX = re.compile(r"[ \t]*[:=)\]]")
+_AFTER_SPACED_ENTRY_INDEX = re.compile(r"[ \t]*(?:[:=)\](\-]|[ \t]\$?\d)")
 _ORDINAL_BEFORE = re.compile(r"(?<![\w.,])(\d)(?:st|nd|rd|th|º|ª|°|-?[ыйяео]|\.)?[ \t]*$")
 _ORDINAL_WORDS = {
     "first": 1,
@@ -38,8 +38,6 @@ _ORDINAL_WORDS = {
     "tercer": 3,
 }
 _ORDINAL_WORD_BEFORE = re.compile(r"(?<![^\W\d_])(" + "|".join(_ORDINAL_WORDS) + r")[ \t]*$")
-# What may sit between a label and its number: "SL: 1.0800", "Entry @ 2345", "TP ➜ 1.0900".
-_VALUE_PREFIX = re.compile(r"[ \t:=>\-@#.)(\[\]|,;~]*(?:r?\$|us\$|€|£)?[ \t]*(?=\d)")
 _COLON_AFTER = re.compile(r"[ \t]*[:=]")
 
 
@@ -74,6 +72,9 @@ def _index_after(low: str, end: int, kind: str) -> tuple[int | None, int, bool]:
     if m is None:
         return None, end, False
     spaced = bool(m.group(1))
+    value = int(m.group(2))
+    if spaced and value > (10 if kind in TARGET_KINDS else 5):
+        return None, end, False  # "Targets 48 / 55": prices
     if kind not in TARGET_KINDS and spaced and not _AFTER_SPACED_ENTRY_INDEX.match(low, m.end()):
         return None, end, False
     ambiguous = spaced and not low[m.end() :].strip()
@@ -115,7 +116,7 @@ def segments(line: str, low: str, lex: CompiledLexicon) -> Line:
             index, ord_start = _index_before(low, start)
             if index is not None and ord_start == 0:
                 at_start = True
-        number_follows = _VALUE_PREFIX.match(low, end) is not None
+        number_follows = lex.value_prefix_re.match(low, end) is not None
         colon = _COLON_AFTER.match(low, end) is not None
         if kind in SIDE_KINDS and (
             not label.weak or at_start or number_follows or not low[end:].strip()

@@ -718,7 +718,7 @@ NOT_SIGNAL_CASES = [
     pytest.param(
         TPC + "\n\nAlvo 1 atingido ✅", "follow-up notice: target hit", id="quoted-signal-with-hit"
     ),
-    pytest.param("TP 2 ✅", "chatter: no entry, target or stop", id="target-index-only"),
+    pytest.param("TP 2 ✅", "follow-up notice: target hit", id="target-index-only"),
     pytest.param("Bom dia pessoal", "chatter: no entry, target or stop", id="bom-dia"),
     pytest.param(
         "Mercado hoje: Ibovespa sobe 1,2% puxado por bancos, dólar a 5,20",

@@ -23,11 +23,12 @@ from typing import Any
 from app.parsing.normalise import fold
 
 DATA_DIR = Path(__file__).resolve().parent
-LANGUAGE_FILES = ("en", "pt", "es", "ru", "tr", "fa")
+LANGUAGE_FILES = ("en", "pt", "es", "ru", "tr", "fa", "ar")
 INSTRUMENTS_FILE = "instruments"
 SYMBOLS_FILE = "symbols"
+HIT_MARK = "\ue000"  # what a hit emoji ("TP1 2345 ✅") becomes; kept by normalisation
 # The plain label an emoji standing for a kind becomes.
-_SYMBOL_WORDS = {"entry": " entry ", "target": " tp ", "stop": " sl "}
+_SYMBOL_WORDS = {"entry": " entry ", "target": " tp ", "stop": " sl ", "hit": f" {HIT_MARK} "}
 
 LABEL_KINDS = (
     "entry",
@@ -43,7 +44,16 @@ LABEL_KINDS = (
 )
 SIGNAL_TYPE_NAMES = ("Swing Trade", "Day Trade", "Position", "Scalp", "Spot", "Futures")
 FOLLOWUP_KINDS = ("hit", "stopped", "close", "cancel", "update", "manage", "partial", "condition")
-LANGUAGE_KEYS = ("language", "decimal", "labels", "types", "followups", "units", "aliases")
+LANGUAGE_KEYS = (
+    "language",
+    "decimal",
+    "labels",
+    "fillers",
+    "types",
+    "followups",
+    "units",
+    "aliases",
+)
 
 # A space inside a phrase also matches these (or nothing): "stop loss" = "stop-loss" = "SL"...
 _SEPARATORS = re.compile(r"[\s.\-_/]+")
@@ -76,6 +86,7 @@ class _Builder:
     types: dict[str, str] = field(default_factory=dict)
     followups: dict[str, str] = field(default_factory=dict)
     units: set[str] = field(default_factory=set)
+    fillers: set[str] = field(default_factory=set)
     aliases: dict[str, str] = field(default_factory=dict)
     currency_names: dict[str, str] = field(default_factory=dict)
     codes: set[str] = field(default_factory=set)
@@ -103,6 +114,8 @@ class CompiledLexicon:
     followup_re: re.Pattern[str]
     followups: dict[str, str]
     unit_re: re.Pattern[str]
+    # what may sit between a label and its number: "SL: 1.0800", "Buy from 1.2700", "@ 2345"
+    value_prefix_re: re.Pattern[str]
     alias_re: re.Pattern[str]
     aliases: dict[str, str]
     currency_names: dict[str, str]
@@ -228,6 +241,9 @@ def _add_language(builder: _Builder, path: Path) -> None:
         for phrase in _strings(path, text, kind, phrases):
             builder.followups[canonical(phrase)] = kind
             builder.remember("followups", phrase)
+    builder.fillers.update(
+        fold(f) for f in _strings(path, text, "fillers", data.get("fillers", []))
+    )
     units = _table(path, text, "units", data.get("units", {}))
     _known(path, text, units, ("ignore",), "[units]")
     builder.units.update(fold(u) for u in _strings(path, text, "ignore", units.get("ignore", [])))
@@ -295,7 +311,6 @@ def _compile(builder: _Builder, sources: tuple[str, ...]) -> CompiledLexicon:
     market = [p for p in label_phrases if canonical(p) not in labels]
     names = {**builder.aliases, **{k: "=" + v for k, v in builder.currency_names.items()}}
     not_assets = set(builder.not_assets)
-    not_assets.update(k.upper() for k in labels if k.isalpha() and k not in builder.coins)
     units = sorted(builder.units, key=len, reverse=True)
     unit_alts = "|".join(_SEP_PATTERN.join(map(re.escape, u.split())) for u in units)
     return CompiledLexicon(
@@ -308,6 +323,10 @@ def _compile(builder: _Builder, sources: tuple[str, ...]) -> CompiledLexicon:
         followups=dict(builder.followups),
         # a number followed by a unit ("35 pips", "10x", "0.5 lot") is an annotation
         unit_re=re.compile(rf"\d[\d.,]*[ \t]*(?:{unit_alts}){_LETTER_AFTER}"),
+        value_prefix_re=re.compile(
+            rf"[ \t:=>\-@#.)(\[\]|,;~]*(?:(?:{trie_pattern(builder.fillers)})"
+            rf"{_LETTER_AFTER}[ \t:=>\-@]*)?(?:r?\$|us\$|€|£)?[ \t]*(?=\d)"
+        ),
         alias_re=_word_re(builder.phrases.get("names", [])),
         aliases=names,
         currency_names=dict(builder.currency_names),
