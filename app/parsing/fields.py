@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from app.parsing.instruments import AssetFinder
 from app.parsing.lexicon import CompiledLexicon
 from app.parsing.numbers import Num, price_tokens, strip_annotations
-from app.parsing.tokens import Segment, segments
+from app.parsing.tokens import Line, Segment, segments
 
 _ENUMERATOR = re.compile(
     r"^(?:\(?(\d{1,2})[ \t]*[):\-][ \t]*|(\d{1,2})\.[ \t]+|(\d{1,2})[ \t]+(?=\d))"
@@ -95,7 +95,7 @@ def assign(lines: list[str], lows: list[str], lex: CompiledLexicon) -> Draft:
         last_entry = bool(segs) and segs[-1].kind in ENTRY_KINDS
         if draft.line_side is None and len(set(sides)) == 1:
             draft.line_side = sides[0]
-        draft.assets.scan(line, low)
+        _scan_assets(draft, scan, line, low)
         priced = False
         pending: list[int] = []  # "TP1/TP2/TP3: 18220/18300/18420"
         for n, seg in enumerate(segs, 1):
@@ -120,6 +120,25 @@ def assign(lines: list[str], lows: list[str], lex: CompiledLexicon) -> Draft:
             # "GBPUSD buy from 1.2700" / "to 1.2690": numbers on and after a side line
             continuation = "loose"
     return draft
+
+
+_PRICE_ONLY = frozenset({"target", "target_final", "stop"})
+_WORDISH = re.compile(r"[^\W\d_]")
+
+
+def _scan_assets(draft: Draft, scan: Line, line: str, low: str) -> None:
+    """Asset candidates from the line's header and its non-price values ("Buy EURUSD 1.08")."""
+    if not scan.segments or not any(c.isdigit() for c in low):
+        parts = [(line, low)]  # "META swing": "meta" is also a Spanish target word
+    else:
+        offset = len(scan.header)
+        parts = [(line[:offset], low[:offset])] if scan.header.strip() else []
+        parts.extend((s.value, s.low) for s in scan.segments if s.kind not in _PRICE_ONLY)
+        if any(s.kind in _PRICE_ONLY for s in scan.segments) and len(parts) == 0:
+            return
+    for text, text_low in parts:
+        if _WORDISH.search(text_low):
+            draft.assets.scan(text, text_low)
 
 
 def _number_line(low: str, lex: CompiledLexicon) -> tuple[list[Num] | None, int | None]:

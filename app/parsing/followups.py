@@ -69,7 +69,7 @@ def follow_up(
         if "condition" in classes:
             continue
         kinds = kinds or _mentions(low, lex)
-        if "update" in classes:
+        if "update" in classes and (kinds or _starts_with(low, words, "update")):
             return FollowUp(True, _REASONS["update"])
         if "cancel" in classes:
             return FollowUp(True, _REASONS["cancel"])
@@ -135,3 +135,8 @@ def _mentions(low: str, lex: CompiledLexicon) -> list[str]:
 def is_result(lows: list[str]) -> bool:
     """A "+180 points" / "+2.5%" result written in the message."""
     return any(_RESULT.search(low) for low in lows if "+" in low)
+
+
+def _starts_with(low: str, words: list[tuple[int, str]], kind: str) -> bool:
+    """Whether a word of this class opens the line ("Update: ...", not "will update")."""
+    return any(k == kind and not low[:start].strip(" \t-:|>*") for start, k in words)

@@ -93,11 +93,15 @@ def _candidates(
 ) -> list[tuple[int, str]]:
     out: list[tuple[int, int, str]] = []  # (rank, position, symbol)
     has_digit_or_upper = labelled or not line.islower()
+    names: list[tuple[int, int, str]] = []
     for m in lex.alias_re.finditer(low):
         symbol = lex.aliases.get(canonical(m.group()))
         if symbol and not symbol.startswith("="):
             out.append((PAIR, m.start(), symbol))
-    _currency_names(low, lex, out)
+        elif symbol:
+            names.append((m.start(), m.end(), symbol[1:]))
+    if names:
+        _currency_names(low, names, lex, out)
     for m in _CODE_PAIR.finditer(low):
         base, sep, quote = m.group(1), m.group(2), m.group(3)
         if base in lex.codes and quote in lex.codes and base != quote:
@@ -150,17 +154,13 @@ def _candidates(
     return [(rank, symbol) for rank, _, symbol in out]
 
 
-def _currency_names(low: str, lex: CompiledLexicon, out: list[tuple[int, int, str]]) -> None:
+def _currency_names(
+    low: str,
+    hits: list[tuple[int, int, str]],
+    lex: CompiledLexicon,
+    out: list[tuple[int, int, str]],
+) -> None:
     """``Euro / US Dollar``, ``euro dólar``: two currency names (or codes) in a row."""
-    if not lex.currency_names:
-        return
-    hits: list[tuple[int, int, str]] = []
-    for m in lex.alias_re.finditer(low):
-        symbol = lex.aliases.get(canonical(m.group()), "")
-        if symbol.startswith("="):
-            hits.append((m.start(), m.end(), symbol[1:]))
-    if not hits:
-        return
     for m in re.finditer(r"(?<![^\W_])[a-z]{3}(?![^\W_])", low):
         if m.group() in lex.codes:
             hits.append((m.start(), m.end(), m.group().upper()))

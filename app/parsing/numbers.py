@@ -46,7 +46,7 @@ _DATE = re.compile(
 _TIME_OR_RATIO = re.compile(r"(?<![\d.,])\d+(?:[.,]\d+)?:\d+(?:[.,]\d+)?(?![\d])")
 _LEVERAGE = re.compile(r"(?<![^\W\d_])[x×][ \t]?\d+(?![\d.,])")
 # Digits with single "." / "," marks inside; a trailing mark (sentence end) is not taken.
-_NUMBER = re.compile(r"(?<![^\W_]|[.,])\d+(?:[.,]\d+)*(?![^\W\d_])")
+_NUMBER = re.compile(r"(?<![^\W_]|[.,])\d+(?:[.,]\d+)*(?:k(?![^\W\d_]))?(?![^\W\d_])")
 _SHORTHAND_GAP = re.compile(r"[ \t]*(?:/|-|~)[ \t]*$")
 MAX_TOKEN = 40
 
@@ -56,6 +56,7 @@ class Num:
     text: str
     # For "134.30/35": the first price's text; the token may be its shorthand.
     shorthand_of: str | None = None
+    thousands: bool = False  # "64k", "3.5k"
 
 
 def strip_annotations(low: str, lex: CompiledLexicon) -> str:
@@ -89,6 +90,9 @@ def price_tokens(low: str, lex: CompiledLexicon) -> list[Num]:
         if len(tok) > MAX_TOKEN:
             continue
         num = Num(tok)
+        if tok.endswith("k"):
+            num = Num(tok[:-1], thousands=True)
+            tok = num.text
         if out and _SHORTHAND_GAP.match(text[prev_end : m.start()]):
             first = out[-1].shorthand_of or out[-1].text
             if _shorter(tok, first):
@@ -153,6 +157,9 @@ def to_decimal(tok: str, style: str) -> Decimal | None:
 
 def to_decimals(num: Num, style: str) -> list[Decimal]:
     """The price(s) a token stands for (a comma list in a dot message gives several)."""
+    if num.thousands:
+        value = to_decimal(num.text, "dot" if "," not in num.text else style)
+        return [] if value is None else [value * 1000]
     tok = num.text
     if num.shorthand_of is not None:
         value = _shorthand(num, style)
