@@ -31,6 +31,7 @@ _CONTINUES = re.compile(rf"(?:[-/~]|(?<![^\W\d_]){_CONNECTORS})[ \t]*$")
 # "to 1.2690" on the line after "buy from 1.2700": the entry range goes on
 _CONTINUED = re.compile(rf"^(?:[-/~]|{_CONNECTORS}(?![^\W\d_]))[ \t]*\$?\d")
 _HAS_LETTER = re.compile(r"[^\W\d_]")
+_DIGIT = re.compile(r"\d")
 ENTRY_KINDS = frozenset({"entry", "buy", "sell", "market"})
 
 
@@ -76,6 +77,7 @@ class Draft:
 
 def assign(lines: list[str], lows: list[str], lex: CompiledLexicon) -> Draft:
     draft = Draft(lex)
+    draft.assets.names = lex.alias_re.search("\n".join(lows)) is not None
     continuation: str | None = None
     last_entry = False
     for line, low in zip(lines, lows, strict=True):
@@ -128,7 +130,7 @@ _WORDISH = re.compile(r"[^\W\d_]")
 
 def _scan_assets(draft: Draft, scan: Line, line: str, low: str) -> None:
     """Asset candidates from the line's header and its non-price values ("Buy EURUSD 1.08")."""
-    if not scan.segments or not any(c.isdigit() for c in low):
+    if not scan.segments or not _DIGIT.search(low):
         parts = [(line, low)]  # "META swing": "meta" is also a Spanish target word
     else:
         offset = len(scan.header)
@@ -148,7 +150,7 @@ def _number_line(low: str, lex: CompiledLexicon) -> tuple[list[Num] | None, int 
     if m:
         index = int(m.group(1) or m.group(2) or m.group(3))
         rest = low[m.end() :]
-    if not any(c.isdigit() for c in rest):
+    if not _DIGIT.search(rest):
         return None, None
     bare = strip_annotations(rest, lex)
     if not _NUMBER_LINE.fullmatch(bare):

@@ -52,6 +52,9 @@ def follow_up(
     lows: list[str], label_kinds: list[list[str]], lex: CompiledLexicon
 ) -> FollowUp | None:
     """The notice the message is, if any; ``label_kinds`` are each line's label kinds."""
+    text = "\n".join(lows)
+    if HIT_MARK not in text and lex.followup_re.search(text) is None:
+        return None  # most signals: no follow-up word at all, one pass
     soft: FollowUp | None = None
     for low, kinds in zip(lows, label_kinds, strict=True):
         if not low:

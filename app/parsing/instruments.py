@@ -23,16 +23,11 @@ from app.parsing.lexicon import CompiledLexicon, canonical
 LABELLED, PAIR, SHAPE, WORD = 0, 1, 2, 3
 
 _PAIR_SEP = re.compile(r"[ \t]*(?:/|-|_|\||\\|[ \t]vs\.?[ \t]|[ \t]x[ \t])?[ \t]*")
-_CODE_PAIR = re.compile(
-    r"(?<![^\W_])[#$]?([a-z]{3})([ \t]*[/\-_|\\.][ \t]*|[ \t]+|)([a-z]{3})(?![^\W_])"
-)
-_SLASH_PAIR = re.compile(r"(?<![\w/])[#$]?([a-z0-9]{2,15})[ \t]?[/\-_][ \t]?([a-z]{3,5})(?![\w/])")
-_SPACED_PAIR = re.compile(r"(?<![\w/])[#$]?([a-z0-9]{2,12})[ \t]+([a-z]{3,5})(?![\w/])")
-_TAG = re.compile(r"(?<![\w#$])([#$])([a-z][a-z0-9]{0,19})(?![\w/]|[-_.][a-z])")
-_B3 = re.compile(r"(?<![\w#$])[A-Z]{4,5}\d{1,3}(?![\w])")
-_UPPER = re.compile(r"(?<![\w#$/.])[A-Z0-9]*[A-Z][A-Z0-9]{1,15}(?![\w/])")
+_B3 = re.compile(r"[A-Z]{4,5}\d{1,3}")
+# a word: letters and digits, with the #/$ of a tag; "&" keeps "S&P" whole
+_WORD = re.compile(r"([#$]?)([^\W_]+)")
+_PAIR_SEPARATORS = frozenset({"/", "-", "_", "|", "\\", ".", "//"})
 _NOT_TICKER = re.compile(r"[HMDW]\d{1,3}|(?:TP|SL|T|E|X|R|S|L|N)\d+|\d+[A-Z]?")
-_LOWER_WORD = re.compile(r"(?<![\w#$/])([a-z0-9]{2,14})(?![\w/])")
 _FIRST_WORD = re.compile(r"[#$]?([^\W_][\w.]{0,19})")
 
 
@@ -40,6 +35,7 @@ _FIRST_WORD = re.compile(r"[#$]?([^\W_][\w.]{0,19})")
 class AssetFinder:
     lex: CompiledLexicon
     found: list[tuple[int, int, str]] = field(default_factory=list)
+    names: bool = True  # False when the message names no alias at all (one pass decides)
 
     def add(self, rank: int, symbol: str) -> None:
         self.found.append((rank, len(self.found), symbol))
@@ -48,7 +44,7 @@ class AssetFinder:
         return min(self.found)[2] if self.found else None
 
     def scan(self, line: str, low: str) -> None:
-        for rank, symbol in _candidates(line, low, self.lex):
+        for rank, symbol in _candidates(line, low, self.lex, names=self.names):
             self.add(rank, symbol)
 
     def labelled(self, value: str, low: str) -> None:
@@ -89,81 +85,93 @@ def _split_concatenated(word: str, lex: CompiledLexicon, upper: bool) -> str | N
 
 
 def _candidates(
-    line: str, low: str, lex: CompiledLexicon, labelled: bool = False
+    line: str, low: str, lex: CompiledLexicon, labelled: bool = False, names: bool = True
 ) -> list[tuple[int, str]]:
+    """(rank, symbol) for every instrument the text names, best first."""
     out: list[tuple[int, int, str]] = []  # (rank, position, symbol)
-    has_digit_or_upper = labelled or not line.islower()
-    names: list[tuple[int, int, str]] = []
-    for m in lex.alias_re.finditer(low):
+    currency: list[tuple[int, int, str]] = []
+    for m in lex.alias_re.finditer(low) if names else ():
         symbol = lex.aliases.get(canonical(m.group()))
         if symbol and not symbol.startswith("="):
             out.append((PAIR, m.start(), symbol))
         elif symbol:
-            names.append((m.start(), m.end(), symbol[1:]))
-    if names:
-        _currency_names(low, names, lex, out)
-    for m in _CODE_PAIR.finditer(low):
-        base, sep, quote = m.group(1), m.group(2), m.group(3)
-        if base in lex.codes and quote in lex.codes and base != quote:
-            spaced = sep.strip() == "" and sep != ""
-            if spaced and not (base in lex.majors and quote in lex.majors):
-                continue
-            out.append((PAIR, m.start(), _canonical_pair(base + quote, lex)))
-    if "/" in low or "-" in low or "_" in low:
-        for m in _SLASH_PAIR.finditer(low):
-            symbol = _pair_symbol(m.group(1), m.group(2), lex)
-            if symbol:
-                out.append((PAIR, m.start(), symbol))
-    for m in _SPACED_PAIR.finditer(low):
-        base, quote = m.group(1), m.group(2)
-        if quote in lex.spaced_quotes and (base in lex.coins or labelled):
-            out.append((PAIR, m.start(), (base + quote).upper()))
-    if "#" in low or "$" in low:
-        for m in _TAG.finditer(low):
-            word = m.group(2)
-            symbol = lex.aliases.get(canonical(word))
-            if symbol and not symbol.startswith("="):
-                out.append((PAIR, m.start(), symbol))
-                continue
-            symbol = _split_concatenated(word, lex, upper=True)
-            if symbol:
-                out.append((PAIR, m.start(), symbol))
-            elif m.group(1) == "$" or word.upper() not in lex.not_assets or word in lex.coins:
-                out.append((PAIR, m.start(), word.upper()))
-    if has_digit_or_upper:
-        for m in _B3.finditer(line):
-            out.append((SHAPE, m.start(), m.group()))
-        for m in _UPPER.finditer(line):
-            word = m.group()
-            if word in lex.not_assets or _NOT_TICKER.fullmatch(word):
-                continue
-            symbol = _split_concatenated(word.lower(), lex, upper=True)
-            if symbol:
-                out.append((SHAPE, m.start(), symbol))
-            elif not any(c.isdigit() for c in word) or labelled:
-                out.append((WORD, m.start(), word))
-    for m in _LOWER_WORD.finditer(low):
-        word = m.group(1)
+            currency.append((m.start(), m.end(), symbol[1:]))
+    words = [(m.start(), m.end(), m.group(1), m.group(2)) for m in _WORD.finditer(low)]
+    if currency:
+        _currency_names(low, currency, words, lex, out)
+    upper_text = labelled or not line.islower()
+    for i, (start, end, mark, word) in enumerate(words):
+        if word.isdigit():
+            continue
+        nxt = words[i + 1] if i + 1 < len(words) else None
+        gap = low[end : nxt[0]] if nxt else ""
+        if nxt and not nxt[2] and (symbol := _pair_of(word, gap, nxt[3], lex, labelled)):
+            out.append((PAIR, start, symbol))
+            continue
+        if mark:
+            symbol = _tagged(word, mark, lex)
+            if mark == "$" or symbol not in lex.not_assets or word in lex.coins:
+                out.append((PAIR, start, symbol))  # not "#VIP", "#signal"
+            continue
+        orig = line[start:end]
+        if upper_text and orig.isupper():
+            if _B3.fullmatch(orig):
+                out.append((SHAPE, start, orig))
+            elif orig not in lex.not_assets and not _NOT_TICKER.fullmatch(orig):
+                symbol = _split_concatenated(word, lex, upper=True)
+                if symbol:
+                    out.append((SHAPE, start, symbol))
+                elif word.isalpha() or labelled:
+                    out.append((WORD, start, orig))
+            continue
         if word in lex.coins and word not in lex.codes:
-            out.append((WORD, m.start(), word.upper()))
-        elif len(word) > 6 and line[m.start() : m.end()].islower():
-            symbol = _split_concatenated(word, lex, upper=labelled)
-            if symbol:
-                out.append((SHAPE, m.start(), symbol))
+            out.append((WORD, start, word.upper()))
+        elif len(word) == 6 and word[:3] in lex.codes and word[3:] in lex.codes:
+            out.append((SHAPE, start, _canonical_pair(word, lex)))
+        elif len(word) > 6 and (symbol := _split_concatenated(word, lex, upper=labelled)):
+            out.append((SHAPE, start, symbol))
+        elif labelled:
+            out.append((WORD, start, word.upper()))
     out.sort()
     return [(rank, symbol) for rank, _, symbol in out]
+
+
+def _pair_of(base: str, gap: str, quote: str, lex: CompiledLexicon, labelled: bool) -> str | None:
+    """``eur gbp``, ``Gbp/Cad``, ``USD.CHF``, ``BTC/USDT``, ``btc usdt`` -> the pair symbol."""
+    if len(gap) > 3:
+        return None
+    sep = gap.strip(" \t")
+    if sep and sep not in _PAIR_SEPARATORS:
+        return None
+    if base in lex.codes and quote in lex.codes and base != quote:
+        if not sep and gap and not (base in lex.majors and quote in lex.majors):
+            return None  # "try usd" is no pair; "eur gbp" is
+        return _canonical_pair(base + quote, lex) if gap or sep else None
+    if sep and sep != "." and quote in lex.quotes:
+        return _canonical_pair(base + quote, lex)
+    if gap and not sep and quote in lex.spaced_quotes and (base in lex.coins or labelled):
+        return _canonical_pair(base + quote, lex)
+    return None
+
+
+def _tagged(word: str, mark: str, lex: CompiledLexicon) -> str:
+    symbol = lex.aliases.get(canonical(word))
+    if symbol and not symbol.startswith("="):
+        return symbol
+    return _split_concatenated(word, lex, upper=True) or word.upper()
 
 
 def _currency_names(
     low: str,
     hits: list[tuple[int, int, str]],
+    words: list[tuple[int, int, str, str]],
     lex: CompiledLexicon,
     out: list[tuple[int, int, str]],
 ) -> None:
     """``Euro / US Dollar``, ``euro dólar``: two currency names (or codes) in a row."""
-    for m in re.finditer(r"(?<![^\W_])[a-z]{3}(?![^\W_])", low):
-        if m.group() in lex.codes:
-            hits.append((m.start(), m.end(), m.group().upper()))
+    for start, end, _, word in words:
+        if word in lex.codes:
+            hits.append((start, end, word.upper()))
     hits.sort()
     for (s1, e1, c1), (s2, _, c2) in pairwise(hits):
         if c1 != c2 and _PAIR_SEP.fullmatch(low[e1:s2]):

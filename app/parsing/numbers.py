@@ -33,20 +33,28 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from app.parsing.lexicon import CompiledLexicon
+from typing import TYPE_CHECKING
 
-_NOTE_IN_PARENS = re.compile(r"\([^()]*[%:A-Za-z\u00c0-\uffff][^()]*\)")
-_PERCENT = re.compile(r"[+\-]?\d[\d.,]*[ \t]*%")
-_PLUS = re.compile(r"\+[ \t]*\d[\d.,]*")
-_NUMBERED = re.compile(r"(?:#|№[ \t]*|\bn[ºo°]\.?[ \t]*|\bno\.[ \t]*)\d+(?![.,]\d)")
-_DATE = re.compile(
-    r"(?<![\d.,])(?:(?:19|20)\d\d([./-])\d{1,2}\1\d{1,2}|\d{1,2}([./-])\d{1,2}\2(?:19|20)?\d\d)"
-    r"(?![\d])"
+if TYPE_CHECKING:
+    from app.parsing.lexicon import CompiledLexicon
+
+# One pass finds both the annotations to skip and the numbers to keep. Every branch starts
+# with a digit or a literal, which lets the regex engine jump between candidate positions;
+# the left boundaries (no letter or digit right before) are checked in Python.
+_SKIP = (
+    r"\([^()]*[%:A-Za-z\u00c0-\uffff][^()]*\)"  # (+50 pips), (RR 1:3)
+    r"|(?:19|20)\d\d(?P<d1>[./-])\d{1,2}(?P=d1)\d{1,2}(?!\d)"  # 2024-05-12
+    r"|\d{1,2}(?P<d2>[./-])\d{1,2}(?P=d2)(?:19|20)?\d\d(?!\d)"  # 12.05.2024
+    r"|\d+(?:[.,]\d+)?:\d+(?:[.,]\d+)?"  # 14:30, 1:3
+    r"|[+\-]?\d[\d.,]*[ \t]*%"  # 2.5%
+    r"|\+[ \t]*\d[\d.,]*"  # +50: a result
+    r"|(?:#|№[ \t]*|n[ºo°]\.?[ \t]*)\d+(?![.,]\d)"  # signal #123
+    r"|[x×][ \t]?\d+(?![\d.,])"  # x20 leverage
+    r"|\d[\d.,]*[ \t]*(?:{units})(?![^\W\d_])"  # 35 pips, 10x, 0.5 lot
 )
-_TIME_OR_RATIO = re.compile(r"(?<![\d.,])\d+(?:[.,]\d+)?:\d+(?:[.,]\d+)?(?![\d])")
-_LEVERAGE = re.compile(r"(?<![^\W\d_])[x×][ \t]?\d+(?![\d.,])")
 # Digits with single "." / "," marks inside; a trailing mark (sentence end) is not taken.
-_NUMBER = re.compile(r"(?<![^\W_]|[.,])\d+(?:[.,]\d+)*(?:k(?![^\W\d_]))?(?![^\W\d_])")
+_NUM = r"(?P<num>\d+(?:[.,]\d+)*)(?P<k>k)?(?![^\W\d_])"
+_DIGIT = re.compile(r"\d")
 _SHORTHAND_GAP = re.compile(r"[ \t]*(?:/|-|~)[ \t]*$")
 MAX_TOKEN = 40
 
@@ -59,41 +67,51 @@ class Num:
     thousands: bool = False  # "64k", "3.5k"
 
 
+def token_pattern(units: str) -> re.Pattern[str]:
+    """The scanner for a lexicon's annotation units (a regular-expression alternation)."""
+    return re.compile(f"(?P<skip>{_SKIP.replace('{units}', units)})|{_NUM}")
+
+
+def _after_word(text: str, start: int) -> bool:
+    if start == 0:
+        return False
+    prev = text[start - 1]
+    return prev.isalnum() or prev in ".,"
+
+
 def strip_annotations(low: str, lex: CompiledLexicon) -> str:
     """The text with everything that looks like a number but is no price blanked out."""
-    if "(" in low:
-        low = _NOTE_IN_PARENS.sub(" ", low)
-    if "%" in low:
-        low = _PERCENT.sub(" ", low)
-    if "+" in low:
-        low = _PLUS.sub(" ", low)
-    if "#" in low or "№" in low or "n" in low:
-        low = _NUMBERED.sub(" ", low)
-    if ":" in low:
-        low = _TIME_OR_RATIO.sub(" ", low)
-    low = _DATE.sub(" ", low)
-    low = lex.unit_re.sub(" ", low)
-    if "x" in low or "×" in low:
-        low = _LEVERAGE.sub(" ", low)
-    return low
+    if not _DIGIT.search(low):
+        return low
+    parts = []
+    last = 0
+    for m in lex.number_re.finditer(low):
+        if m.group("skip") is not None and not _after_word(low, m.start()):
+            parts.append(low[last : m.start()])
+            parts.append(" ")
+            last = m.end()
+    parts.append(low[last:])
+    return "".join(parts)
 
 
 def price_tokens(low: str, lex: CompiledLexicon) -> list[Num]:
     """Price tokens of a field's (lower-cased) text, in order."""
-    if not any(c.isdigit() for c in low):
+    if not _DIGIT.search(low):
         return []
-    text = strip_annotations(low, lex)
     out: list[Num] = []
     prev_end = 0
-    for m in _NUMBER.finditer(text):
-        tok = m.group()
-        if len(tok) > MAX_TOKEN:
+    for m in lex.number_re.finditer(low):
+        if m.group("skip") is not None:
+            if _after_word(low, m.start()) and m.group().startswith(("x", "×")):
+                # "max 20": no leverage; read what follows as usual
+                out.extend(price_tokens(low[m.start() + 1 : m.end()], lex))
+            prev_end = len(low) + 1  # a skipped annotation breaks a shorthand range
             continue
-        num = Num(tok)
-        if tok.endswith("k"):
-            num = Num(tok[:-1], thousands=True)
-            tok = num.text
-        if out and _SHORTHAND_GAP.match(text[prev_end : m.start()]):
+        tok = m.group("num")
+        if _after_word(low, m.start()) or len(tok) > MAX_TOKEN:
+            continue
+        num = Num(tok, thousands=m.group("k") is not None)
+        if out and prev_end <= m.start() and _SHORTHAND_GAP.match(low, prev_end, m.start()):
             first = out[-1].shorthand_of or out[-1].text
             if _shorter(tok, first):
                 num.shorthand_of = first

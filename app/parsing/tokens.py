@@ -81,8 +81,29 @@ def _index_after(low: str, end: int, kind: str) -> tuple[int | None, int, bool]:
     return int(m.group(2)), m.end(), ambiguous
 
 
+_ORDINAL_ENDS = (
+    "st",
+    "nd",
+    "rd",
+    "th",
+    "º",
+    "ª",
+    "°",
+    ".",
+    "ый",
+    "й",
+    "я",
+    "е",
+    "о",
+    *_ORDINAL_WORDS,
+)
+
+
 def _index_before(low: str, start: int) -> tuple[int | None, int]:
     head = low[max(0, start - 12) : start]
+    tail = head.rstrip()
+    if not tail or not (tail[-1].isdigit() or tail.endswith(_ORDINAL_ENDS)):
+        return None, start
     m = _ORDINAL_BEFORE.search(head) or _ORDINAL_WORD_BEFORE.search(head)
     if m is None:
         return None, start

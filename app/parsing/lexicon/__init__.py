@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from app.parsing.normalise import fold
+from app.parsing.numbers import token_pattern
 
 DATA_DIR = Path(__file__).resolve().parent
 LANGUAGE_FILES = ("en", "pt", "es", "ru", "tr", "fa", "ar")
@@ -114,7 +115,7 @@ class CompiledLexicon:
     types: dict[str, str]
     followup_re: WordPattern
     followups: dict[str, str]
-    unit_re: re.Pattern[str]
+    number_re: re.Pattern[str]  # numbers and the annotations around them (numbers.py)
     # what may sit between a label and its number: "SL: 1.0800", "Buy from 1.2700", "@ 2345"
     value_prefix_re: re.Pattern[str]
     alias_re: WordPattern
@@ -344,7 +345,7 @@ def _compile(builder: _Builder, sources: tuple[str, ...]) -> CompiledLexicon:
         followup_re=_word_re(builder.phrases.get("followups", [])),
         followups=dict(builder.followups),
         # a number followed by a unit ("35 pips", "10x", "0.5 lot") is an annotation
-        unit_re=re.compile(rf"\d[\d.,]*[ \t]*(?:{trie_pattern(builder.units)}){_LETTER_AFTER}"),
+        number_re=token_pattern(trie_pattern(builder.units)),
         value_prefix_re=re.compile(
             rf"[ \t:=>\-@#.)(\[\]|,;~]*(?:(?:{trie_pattern(builder.fillers)})"
             rf"{_LETTER_AFTER}[ \t:=>\-@]*)?(?:r?\$|us\$|€|£)?[ \t]*(?=\d)"
