@@ -32,7 +32,6 @@ import math
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
