@@ -130,6 +130,8 @@ _WORDISH = re.compile(r"[^\W\d_]")
 
 def _scan_assets(draft: Draft, scan: Line, line: str, low: str) -> None:
     """Asset candidates from the line's header and its non-price values ("Buy EURUSD 1.08")."""
+    if draft.assets.settled:
+        return
     if not scan.segments or not _DIGIT.search(low):
         parts = [(line, low)]  # "META swing": "meta" is also a Spanish target word
     else:

@@ -43,6 +43,11 @@ class AssetFinder:
     def best(self) -> str | None:
         return min(self.found)[2] if self.found else None
 
+    @property
+    def settled(self) -> bool:
+        """A pair, alias, tag or ticker is found: later lines would not change the asset."""
+        return any(rank <= SHAPE for rank, _, _ in self.found)
+
     def scan(self, line: str, low: str) -> None:
         for rank, symbol in _candidates(line, low, self.lex, names=self.names):
             self.add(rank, symbol)
@@ -120,14 +125,14 @@ def _candidates(
             elif orig not in lex.not_assets and not _NOT_TICKER.fullmatch(orig):
                 symbol = _split_concatenated(word, lex, upper=True)
                 if symbol:
-                    out.append((SHAPE, start, symbol))
+                    out.append((PAIR, start, symbol))
                 elif word.isalpha() or labelled:
                     out.append((WORD, start, orig))
             continue
         if word in lex.coins and word not in lex.codes:
             out.append((WORD, start, word.upper()))
         elif len(word) == 6 and word[:3] in lex.codes and word[3:] in lex.codes:
-            out.append((SHAPE, start, _canonical_pair(word, lex)))
+            out.append((PAIR, start, _canonical_pair(word, lex)))
         elif len(word) > 6 and (symbol := _split_concatenated(word, lex, upper=labelled)):
             out.append((SHAPE, start, symbol))
         elif labelled:

@@ -41,6 +41,9 @@ _DIGITS = {
     0xFE0E: None,
     0x00A0: " ",
 }
+# str.translate with a dict is slow on non-ASCII text; translate only when a mapped
+# character is there at all.
+_MAPPED = re.compile("[" + "".join(re.escape(chr(c)) for c in _DIGITS) + "]")
 _DASHES = re.compile("[\u2010-\u2015\u2212\ufe63\uff0d]")
 # Emoji, pictographs, arrows, bullets, box drawing, odd spaces: all become a space.
 _SYMBOLS = re.compile(
@@ -54,14 +57,19 @@ _UNDERSCORE = re.compile(r"(?<![^\W_])_+|_+(?![^\W_])")
 _LEADING = " \t-+>|.:,;=•"
 
 
-def normalise(text: str, symbols: dict[int, str] | None = None) -> list[str]:
+def normalise(
+    text: str, symbols: dict[int, str] | None = None, symbols_re: re.Pattern[str] | None = None
+) -> list[str]:
     """The message's lines after normalisation, stripped, in original case.
 
-    ``symbols`` maps emoji that stand for a label ("🎯 2350") to that label's word.
+    ``symbols`` maps emoji that stand for a label ("🎯 2350") to that label's word;
+    ``symbols_re`` finds them.
     """
     if not text.isascii():
-        text = unicodedata.normalize("NFKC", text).translate(_DIGITS)
-        if symbols:
+        text = unicodedata.normalize("NFKC", text)
+        if _MAPPED.search(text):
+            text = text.translate(_DIGITS)
+        if symbols and (symbols_re is None or symbols_re.search(text)):
             text = text.translate(symbols)
         text = _SYMBOLS.sub(" ", _DASHES.sub("-", text))
     for mark in _MARKDOWN:

@@ -115,7 +115,7 @@ def _parse(text: str) -> Signal | NotASignal:
     if len(text) > MAX_MESSAGE_CHARS:
         return NotASignal(NOT_SIGNAL, f"message too long ({len(text)} characters)")
     lex = lexicon.active()
-    lines = normalise(text, lex.symbols)
+    lines = normalise(text, lex.symbols, lex.symbols_re)
     lows = [lower(line) for line in lines]
     draft = assign(lines, lows, lex)
     follow = follow_up(lows, draft.line_kinds, lex)

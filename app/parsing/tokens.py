@@ -114,17 +114,20 @@ def _index_before(low: str, start: int) -> tuple[int | None, int]:
 
 def segments(line: str, low: str, lex: CompiledLexicon) -> Line:
     """The line cut into its header and labelled segments."""
-    # (start, value start, kind, index, index is maybe a price)
-    found: list[tuple[int, int, str, int | None, bool]] = []
+    # (start, value start, kind, index, index is maybe a price, colon after)
+    found: list[tuple[int, int, str, int | None, bool, bool]] = []
     sides: list[str] = []
     comma = False
-    for m in lex.label_re.finditer(low):
+    for m in lex.label_re.regex.finditer(low):
+        start = m.start()
+        if start and low[start - 1].isalpha():
+            continue  # inside a word
         label = lex.label(m.group())
         if label is None:
             continue
         kind = label.kind
         comma = comma or label.comma
-        start, end = m.start(), m.end()
+        end = m.end()
         ambiguous = False
         if kind in INDEXED_KINDS:
             index, end, ambiguous = _index_after(low, end, kind)
@@ -137,8 +140,10 @@ def segments(line: str, low: str, lex: CompiledLexicon) -> Line:
             index, ord_start = _index_before(low, start)
             if index is not None and ord_start == 0:
                 at_start = True
-        number_follows = lex.value_prefix_re.match(low, end) is not None
         colon = _COLON_AFTER.match(low, end) is not None
+        number_follows = (
+            label.weak or kind in SIDE_KINDS or not (at_start or colon)
+        ) and lex.value_prefix_re.match(low, end) is not None
         if kind in SIDE_KINDS and (
             not label.weak or at_start or number_follows or not low[end:].strip()
         ):
@@ -149,11 +154,11 @@ def segments(line: str, low: str, lex: CompiledLexicon) -> Line:
             continue
         if found and start < found[-1][1]:
             continue
-        found.append((start, end, kind, index, ambiguous))
+        found.append((start, end, kind, index, ambiguous, colon))
     if not found:
         return Line(line, [], sides, comma)
     result = []
-    for i, (start, end, kind, index, ambiguous) in enumerate(found):
+    for i, (start, end, kind, index, ambiguous, colon) in enumerate(found):
         stop = found[i + 1][0] if i + 1 < len(found) else len(line)
         result.append(
             Segment(
@@ -162,7 +167,7 @@ def segments(line: str, low: str, lex: CompiledLexicon) -> Line:
                 value=line[end:stop],
                 low=low[end:stop],
                 at_start=start == found[0][0] and not line[:start].strip(" \t-:|>*"),
-                colon=_COLON_AFTER.match(low, end) is not None,
+                colon=colon,
                 maybe_price=str(index) if ambiguous else None,
             )
         )

@@ -129,10 +129,16 @@ class CompiledLexicon:
     sats_re: re.Pattern[str]
     not_assets: frozenset[str]
     symbols: dict[int, str]  # str.translate table: emoji -> label word
+    symbols_re: re.Pattern[str]
     sources: tuple[str, ...]
+    seen: dict[str, Label | None] = field(default_factory=dict)  # matched text -> label
 
     def label(self, matched: str) -> Label | None:
-        return self.labels.get(canonical(matched))
+        try:
+            return self.seen[matched]
+        except KeyError:
+            label = self.seen[matched] = self.labels.get(canonical(matched))
+            return label
 
 
 # ------------------------------------------------------------------ trie regex
@@ -361,6 +367,7 @@ def _compile(builder: _Builder, sources: tuple[str, ...]) -> CompiledLexicon:
         sats_re=re.compile(rf"\d[ \t]*(?:{'|'.join(map(re.escape, builder.sats))}){_LETTER_AFTER}"),
         not_assets=frozenset(not_assets),
         symbols=dict(builder.symbols),
+        symbols_re=re.compile("[" + "".join(re.escape(chr(c)) for c in builder.symbols) + "]"),
         sources=sources,
     )
 
