@@ -7,6 +7,7 @@ import signal
 
 from app.api.parse_pool import ParsePool, parse_many
 from app.config import DbConfig
+from app.parsing import Signal
 from tests.conftest import GATEWAY_TOKEN
 from tests.integration.test_ingest import rows
 from tests.support.http import call
@@ -77,3 +78,17 @@ def test_the_api_process_keeps_one_worker(signals_db: DbConfig, tmp_path) -> Non
     assert "parse worker died" not in text
     assert "usage: tpcap" not in text
     assert rows(signals_db, "SELECT count(*) FROM telegram_messages") == [(180,)]
+
+
+async def test_workers_use_the_operator_lexicon(tmp_path) -> None:
+    """A spawned worker installs PARSER_LEXICON_PATH's words, as the api process does."""
+    path = tmp_path / "lexicon.toml"
+    path.write_text('[aliases]\n"yellow metal" = "XAUUSD"\n', encoding="utf-8")
+    texts = ["Yellow metal BUY 2340\nTP 2352\nSL 2331"] * 8
+    pool = ParsePool(1, min_batch=4, lexicon_path=str(path))
+    try:
+        outcomes = await pool.parse(texts)
+    finally:
+        pool.close()
+    assert [getattr(o, "asset", None) for o in outcomes] == ["XAUUSD"] * 8
+    assert all(not isinstance(o, Signal) for o in parse_many(texts))  # not built in

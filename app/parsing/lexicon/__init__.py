@@ -367,7 +367,9 @@ def _compile(builder: _Builder, sources: tuple[str, ...]) -> CompiledLexicon:
         sats_re=re.compile(rf"\d[ \t]*(?:{'|'.join(map(re.escape, builder.sats))}){_LETTER_AFTER}"),
         not_assets=frozenset(not_assets),
         symbols=dict(builder.symbols),
-        symbols_re=re.compile("[" + "".join(re.escape(chr(c)) for c in builder.symbols) + "]"),
+        symbols_re=re.compile("[" + "".join(re.escape(chr(c)) for c in builder.symbols) + "]")
+        if builder.symbols
+        else re.compile("(?!x)x"),
         sources=sources,
     )
 
