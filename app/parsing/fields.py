@@ -77,7 +77,6 @@ class Draft:
 
 def assign(lines: list[str], lows: list[str], lex: CompiledLexicon) -> Draft:
     draft = Draft(lex)
-    draft.assets.names = lex.alias_re.search("\n".join(lows)) is not None
     continuation: str | None = None
     last_entry = False
     for line, low in zip(lines, lows, strict=True):

@@ -49,10 +49,12 @@ _REASONS = {
 
 
 def follow_up(
-    lows: list[str], label_kinds: list[list[str]], lex: CompiledLexicon
+    lows: list[str], label_kinds: list[list[str]], lex: CompiledLexicon, text: str
 ) -> FollowUp | None:
-    """The notice the message is, if any; ``label_kinds`` are each line's label kinds."""
-    text = "\n".join(lows)
+    """The notice the message is, if any; ``label_kinds`` are each line's label kinds.
+
+    ``text`` is the lines joined, for one pass deciding whether any line needs a look.
+    """
     if HIT_MARK not in text and lex.followup_re.search(text) is None:
         return None  # most signals: no follow-up word at all, one pass
     soft: FollowUp | None = None

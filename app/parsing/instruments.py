@@ -81,10 +81,9 @@ def _split_concatenated(word: str, lex: CompiledLexicon, upper: bool) -> str | N
     """``eurusd`` / ``BTCUSDT`` -> the pair symbol, else None."""
     if len(word) == 6 and word[:3] in lex.codes and word[3:] in lex.codes:
         return _canonical_pair(word, lex)
-    for quote in lex.quotes:
-        if len(word) > len(quote) + 1 and word.endswith(quote):
-            base = word[: -len(quote)]
-            if upper or base in lex.coins:
+    for size in lex.quote_sizes:  # longest first
+        if len(word) > size + 1 and word[-size:] in lex.quote_set:
+            if upper or word[:-size] in lex.coins:
                 return _canonical_pair(word, lex)
     return None
 

@@ -118,15 +118,18 @@ def _parse(text: str) -> Signal | NotASignal:
     lines = normalise(text, lex.symbols, lex.symbols_re)
     lows = [lower(line) for line in lines]
     draft = assign(lines, lows, lex)
-    follow = follow_up(lows, draft.line_kinds, lex)
+    full_text = "\n".join(lows)
+    follow = follow_up(lows, draft.line_kinds, lex, full_text)
     if follow is not None and follow.strong:
         return NotASignal(NOT_SIGNAL, follow.reason)
     if not draft.has_fields:
         return NotASignal(NOT_SIGNAL, follow.reason if follow else CHATTER)
-    return _build(draft, lows, follow.reason if follow else None)
+    return _build(draft, lows, full_text, follow.reason if follow else None)
 
 
-def _build(draft: Draft, lows: list[str], follow: str | None) -> Signal | NotASignal:
+def _build(
+    draft: Draft, lows: list[str], full_text: str, follow: str | None
+) -> Signal | NotASignal:
     lex = draft.lex
     style = decimal_style(draft.tokens(), draft.comma_language)
     entries = [d for n in draft.entries for d in to_decimals(n, style)]
@@ -150,7 +153,6 @@ def _build(draft: Draft, lows: list[str], follow: str | None) -> Signal | NotASi
     stops = [d for n in draft.stops for d in to_decimals(n, style)]
     stop = stops[0] if stops else None
     asset = draft.assets.best()
-    full_text = "\n".join(lows)
     if lex.sats_re.search(full_text):
         entries, targets = [e * _SATOSHI for e in entries], [t * _SATOSHI for t in targets]
         stop = None if stop is None else stop * _SATOSHI

@@ -124,6 +124,8 @@ class CompiledLexicon:
     codes: frozenset[str]
     majors: frozenset[str]
     quotes: tuple[str, ...]  # longest first
+    quote_set: frozenset[str]
+    quote_sizes: tuple[int, ...]  # the quotes' lengths, longest first
     spaced_quotes: frozenset[str]
     coins: frozenset[str]
     sats_re: re.Pattern[str]
@@ -362,6 +364,8 @@ def _compile(builder: _Builder, sources: tuple[str, ...]) -> CompiledLexicon:
         codes=frozenset(builder.codes),
         majors=frozenset(builder.majors),
         quotes=tuple(sorted(builder.quotes, key=len, reverse=True)),
+        quote_set=frozenset(builder.quotes),
+        quote_sizes=tuple(sorted({len(q) for q in builder.quotes}, reverse=True)),
         spaced_quotes=frozenset(builder.spaced_quotes),
         coins=frozenset(builder.coins),
         sats_re=re.compile(rf"\d[ \t]*(?:{'|'.join(map(re.escape, builder.sats))}){_LETTER_AFTER}"),
