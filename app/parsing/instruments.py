@@ -82,9 +82,12 @@ def _split_concatenated(word: str, lex: CompiledLexicon, upper: bool) -> str | N
     if len(word) == 6 and word[:3] in lex.codes and word[3:] in lex.codes:
         return _canonical_pair(word, lex)
     for size in lex.quote_sizes:  # longest first
-        if len(word) > size + 1 and word[-size:] in lex.quote_set:
-            if upper or word[:-size] in lex.coins:
-                return _canonical_pair(word, lex)
+        if (
+            len(word) > size + 1
+            and word[-size:] in lex.quote_set
+            and (upper or word[:-size] in lex.coins)
+        ):
+            return _canonical_pair(word, lex)
     return None
 
 
