@@ -110,6 +110,7 @@ def assign(lines: list[str], lows: list[str], lex: CompiledLexicon) -> Draft:
                 continue
             before = len(draft.targets)
             continuation, got = _segment(draft, seg, lex)
+            got = got and seg.kind in ENTRY_KINDS
             if pending and seg.kind == "target":
                 for i, target in enumerate(draft.targets[before:]):
                     target.index = pending[0] + i

@@ -116,8 +116,9 @@ def _is_close(low: str, words: list[tuple[int, str]], kinds: list[str]) -> bool:
         at_start = not low[:start].strip(" \t-:|>*")
         if at_start and kinds and kinds[0] in _TARGETS and _NUMBER_NEXT.match(low, end):
             return False  # "Exit: 1.0900" is a target label, not a close
-        if at_start or _CLOSED_AT.match(low, end):
-            return True  # "Close EURUSD now", "closed 1.0890", "closed at 1.0890 +50"
+        if at_start or _CLOSED_AT.match(low, end) or low[start:end].endswith(":"):
+            # "Close EURUSD now", "closed 1.0890", "closed at 1.0890 +50", "Sinal encerrado:"
+            return True
         # "TP3: close all" is a target that is no price
         return not any(k in _PRICED for k in kinds)
     return False

@@ -154,6 +154,11 @@ def segments(line: str, low: str, lex: CompiledLexicon) -> Line:
             continue
         if found and start < found[-1][1]:
             continue
+        if found and found[-1][2] in PRICE_KINDS and not low[found[-1][1] : start].strip():
+            # "Entry Targets: 61500", "Take-Profit Targets:": the first word tells the field
+            s0, _, k0, i0, a0, _ = found[-1]
+            found[-1] = (s0, end, k0, i0 if i0 is not None else index, a0 or ambiguous, colon)
+            continue
         found.append((start, end, kind, index, ambiguous, colon))
     if not found:
         return Line(line, [], sides, comma)

@@ -864,6 +864,126 @@ ASSET_CASES = [
 ]
 
 
+# ------------------------------------------------------------------ issue 9 format families
+
+ISSUE_FORMAT_CASES = [
+    pytest.param(
+        "XAUUSD BUY NOW\nTP 2350\nTP 2355\nSL 2330",
+        expect("XAUUSD", "buy", "", ("2350", "2355"), "2330"),
+        id="market-order-no-entry-price",
+    ),
+    pytest.param(
+        "Buy TATASTEEL CMP 152.40\nTarget 158 / 163 / 170\nSL 147",
+        expect("TATASTEEL", "buy", "152.40", ("158", "163", "170"), "147"),
+        id="cmp-with-price",
+    ),
+    pytest.param(
+        "🔥 GOLD buy limit @ 2331.50/32.50\nT.P 1 ➜ 2336\nT.P 2 ➜ 2341\nS.L ➜ 2325 (65 pips)",
+        expect("XAUUSD", "buy", "2331.50-2332.50", ("2336", "2341"), "2325"),
+        id="nickname-pending-shorthand-dotted-labels-pips",
+    ),
+    pytest.param(
+        "eur gbp sell 0.8560 - 0.8565\nTP¹ 0.8540 TP² 0.8520\nSL 0.8590 | RR 1:2 | lot 0.05",
+        expect("EURGBP", "sell", "0.8560-0.8565", ("0.8540", "0.8520"), "0.8590"),
+        id="spaced-pair-superscripts-annotations",
+    ),
+    pytest.param(
+        "Gbp/Cad BUY 1.7420\nTP ➊ 1.7460\nTP ➋ 1.7500\nSL 1.7380",
+        expect("GBPCAD", "buy", "1.7420", ("1.7460", "1.7500"), "1.7380"),
+        id="slashed-pair-dingbat-indexes",
+    ),
+    pytest.param(
+        "Euro / US Dollar SELL 1.0910\nTarget1# 1.0880\nTarget2# 1.0850\nStop/Loss 1.0945",
+        expect("EURUSD", "sell", "1.0910", ("1.0880", "1.0850"), "1.0945"),
+        id="currency-names-hash-glued-labels",
+    ),
+    pytest.param(
+        "US30 SELL 39480\n🎯 39410\n🎯 39340\n🛑 39570",
+        expect("US30", "sell", "39480", ("39410", "39340"), "39570"),
+        id="index-emoji-labels",
+    ),
+    pytest.param(
+        "$XYZ buy 120-130 sats\nTargets 150 / 180\nStop loss 100",
+        expect(
+            "XYZBTC", "buy", "0.00000120-0.00000130", ("0.00000150", "0.00000180"), "0.00000100"
+        ),
+        id="satoshis-are-the-btc-pair",
+    ),
+    pytest.param(
+        "𝐁𝐔𝐘 𝐆𝐁𝐏𝐔𝐒𝐃 𝟏.𝟐𝟕𝟏𝟎\n𝐓𝐏𝟏 𝟏.𝟐𝟕𝟒𝟎\n𝐒𝐋 𝟏.𝟐𝟔𝟖𝟎",
+        expect("GBPUSD", "buy", "1.2710", ("1.2740",), "1.2680"),
+        id="mathematical-bold",
+    ),
+    pytest.param(
+        "ＥＵＲＵＳＤ ＳＥＬＬ １．０９００\nＴＰ １．０８７０\nＳＬ １．０９３０",
+        expect("EURUSD", "sell", "1.0900", ("1.0870",), "1.0930"),
+        id="fullwidth",
+    ),
+    pytest.param(
+        "طلا خرید\nورود: ۲۳۴۰٫۵\nتارگت ۱: ۲۳۵۰\nحد ضرر: ۲۳۳۰",
+        expect("XAUUSD", "buy", "2340.5", ("2350",), "2330"),
+        id="persian-digits-and-words",
+    ),
+    pytest.param(
+        "📉 Продажа ЗОЛОТО\nТочка входа: 2388\nТейк-профит 1: 2382\nСтоп-лосс: 2396",
+        expect("XAUUSD", "sell", "2388", ("2382",), "2396"),
+        id="russian",
+    ),
+    pytest.param(
+        "#BTCUSDT LONG\nGiriş: 64.250\nHedef 1: 65.000\nZarar durdur: 63.000",
+        expect("BTCUSDT", "buy", "64250", ("65000",), "63000"),
+        id="turkish-dot-thousands",
+    ),
+    pytest.param(
+        "Oro venta 2390 - 2395\nObjetivo 1: 2380\nStop loss: 2402",
+        expect("XAUUSD", "sell", "2390-2395", ("2380",), "2402"),
+        id="spanish",
+    ),
+    pytest.param(
+        "BTCUSDT long 64k-65k, tp 68k/70k, sl 62k",
+        expect("BTCUSDT", "buy", "64000-65000", ("68000", "70000"), "62000"),
+        id="thousands-suffix",
+    ),
+    pytest.param(
+        "NAS100 buy 18150\nTP1/TP2/TP3: 18220/18300/18420\nSL: 18060",
+        expect("NAS100", "buy", "18150", ("18220", "18300", "18420"), "18060"),
+        id="numbered-target-list",
+    ),
+    pytest.param(
+        "GOLD SELL 2396\nTP1 2391\nTP2 2386\nTP3 open\nSL 2404",
+        expect("XAUUSD", "sell", "2396", ("2391", "2386"), "2404"),
+        id="tp-open-is-no-price",
+    ),
+]
+
+ISSUE_NOT_SIGNAL_CASES = [
+    pytest.param("Gold hit TP1 ✅ +50 pips", id="hit-result"),
+    pytest.param("GOLD BUY 2341\nTP1 2345 ✅ +40 pips\nTP2 2350 ✅", id="quoted-with-hits"),
+    pytest.param("Move SL to entry on GBPJPY", id="stop-move"),
+    pytest.param("Цель 2 взята по EURUSD ✅ +45 пунктов", id="russian-hit"),
+    pytest.param("EURUSD hedef 1 ulaştı ✅", id="turkish-hit"),
+    pytest.param("Sinal encerrado: BOVAW32 compra 1,04 → venda 1,15 (+10,6%)", id="summary"),
+    pytest.param(
+        "2024-06-03 EURUSD BUY 1.0840 closed 1.0890 +50\n2024-06-04 GOLD SELL 2372 closed 2361",
+        id="trade-history",
+    ),
+    pytest.param("Gold is testing 2350 resistance; a breakout could reach 2370.", id="analysis"),
+    pytest.param("US30 sell: +180 points and counting, TP3 at 39150", id="running-result"),
+]
+
+
+@pytest.mark.parametrize(("text", "want"), ISSUE_FORMAT_CASES)
+def test_issue_format_families(text: str, want: dict[str, Any]) -> None:
+    assert_signal(text, want)
+
+
+@pytest.mark.parametrize("text", ISSUE_NOT_SIGNAL_CASES)
+def test_issue_non_signals_stay_non_signals(text: str) -> None:
+    got = parse_signal(text)
+    assert isinstance(got, NotASignal), got
+    assert got.status == "not_signal"
+
+
 @pytest.mark.parametrize(("text", "want"), TP_CAPITAL_CASES + OTHER_FORMAT_CASES)
 def test_signal_formats(text: str, want: dict[str, Any]) -> None:
     assert_signal(text, want)
