@@ -1104,6 +1104,24 @@ def _random_text(rng: random.Random) -> str:
         lambda: chr(rng.randint(0x1F300, 0x1FAFF)),
         lambda: rng.choice(["\n", " ", ",", ".", ":", "-", "/", "%", "(", ")", "#", "$", "_"]),
         lambda: rng.choice(["Alvo 1", "TP", "SL", "Stop", "Compra", "Entry", "BTC/USDT", "0,5"]),
+        lambda: rng.choice(
+            [
+                "TP¹",
+                "T.P",
+                "➊",
+                "1️⃣",
+                "🎯",
+                "🛑",
+                "✅",
+                "۱۲۳٫۵",
+                "٢٣٤٠",
+                "𝐁𝐔𝐘",
+                "ＴＰ",
+                "sats",
+                "64k",
+            ]
+        ),
+        lambda: rng.choice(["Тейк", "حد ضرر", "Hedef", "ALIŞ", "gold", "eur gbp", "x20", "1:3"]),
         lambda: str(rng.randint(0, 10**6)),
     ]
     return "".join(rng.choice(pools)() for _ in range(rng.randint(0, 200)))
