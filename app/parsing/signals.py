@@ -215,6 +215,11 @@ def _target_fields(
         if index is not None and i != final_at and index not in numbered:
             numbered[index] = value
     if numbered:
+        # "TP 1.0870 ... TP2 1.0900": an unnumbered target takes the first free number
+        for i, (value, index) in enumerate(zip(targets, indexes, strict=True)):
+            if index is None and i != final_at:
+                free = next(n for n in range(1, len(targets) + 2) if n not in numbered)
+                numbered[free] = value
         return numbered.get(1), numbered.get(2), final
     rest = [t for i, t in enumerate(targets) if i != final_at]
     return (
