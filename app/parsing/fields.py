@@ -25,9 +25,12 @@ from app.parsing.tokens import Line, Segment, segments
 _ENUMERATOR = re.compile(
     r"^(?:\(?(\d{1,2})[ \t]*[):\-][ \t]*|(\d{1,2})\.[ \t]+|(\d{1,2})[ \t]+(?=\d))"
 )
-_CONNECTORS = r"(?:to|till|until|and|a|e|y|и|ile|ve|تا|و|до|ate|até|hasta|or|ou|o|или|veya|یا)"
+_CONNECTOR_WORDS = (
+    "to till until and a e y и ile ve تا و до ate até hasta or ou o или veya یا".split()
+)
+_CONNECTORS = "(?:" + "|".join(_CONNECTOR_WORDS) + ")"
+_CONNECTOR_SET = frozenset(_CONNECTOR_WORDS)
 _NUMBER_LINE = re.compile(rf"(?:[\s\d.,;/|\-~$€£@()\[\]]|(?<![^\W\d_]){_CONNECTORS}(?![^\W\d_]))*")
-_CONTINUES = re.compile(rf"(?:[-/~]|(?<![^\W\d_]){_CONNECTORS})[ \t]*$")
 # "to 1.2690" on the line after "buy from 1.2700": the entry range goes on
 _CONTINUED = re.compile(rf"^(?:[-/~]|{_CONNECTORS}(?![^\W\d_]))[ \t]*\$?\d")
 _HAS_LETTER = re.compile(r"[^\W\d_]")
@@ -195,7 +198,7 @@ def _segment(draft: Draft, seg: Segment, lex: CompiledLexicon) -> tuple[str | No
             if lex.market_re.search(seg.low):
                 draft.market = True
                 return None, False
-            return ("entry" if continues or _CONTINUES.search(seg.low) else None), False
+            return ("entry" if continues or _continues(seg.low) else None), False
         if kind != "entry" and draft.entry_side not in (None, kind):
             # "Compra: 10 / Venda: 12": the opposite side's price is the exit, a target.
             draft.targets.extend(Target(n, None, False) for n in nums)
@@ -205,7 +208,7 @@ def _segment(draft: Draft, seg: Segment, lex: CompiledLexicon) -> tuple[str | No
             if draft.entry_side is None:
                 draft.entry_side = kind
             draft.side_label = draft.side_label or (seg.colon and seg.at_start)
-        return ("entry" if _CONTINUES.search(seg.low) else None), True
+        return ("entry" if _continues(seg.low) else None), True
     if kind in ("target", "target_final"):
         if not nums and seg.maybe_price is not None:
             draft.targets.append(Target(None, seg.index, False, Num(seg.maybe_price)))
@@ -221,6 +224,15 @@ def _segment(draft: Draft, seg: Segment, lex: CompiledLexicon) -> tuple[str | No
         draft.stops.append(nums[0])
         return None, True
     return ("stop" if continues else None), False
+
+
+def _continues(low: str) -> bool:
+    """A value ending in a range connector ("Buy zone 1.0850 -", "entre 38,20 e")."""
+    tail = low.rstrip()
+    if tail.endswith(("-", "/", "~")):
+        return True
+    last = tail.rsplit(None, 1)[-1] if tail else ""
+    return last in _CONNECTOR_SET
 
 
 def _side_in(low: str, lex: CompiledLexicon) -> str | None:
