@@ -64,6 +64,8 @@ class Draft:
     labelled_asset: bool = False
     comma_language: bool = False
     line_kinds: list[list[str]] = field(default_factory=list)
+    # lines to look for the asset in, once the message is known to carry fields
+    asset_lines: list[tuple[Line, str, str]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.assets = AssetFinder(self.lex)
@@ -72,6 +74,13 @@ class Draft:
     def has_fields(self) -> bool:
         priced = any(t.num is not None for t in self.targets)
         return bool(self.entries or priced or self.stops or self.market)
+
+    def asset(self) -> str | None:
+        """The message's instrument: labelled values first, then the lines in order."""
+        for scan, line, low in self.asset_lines:
+            _scan_assets(self, scan, line, low)
+        self.asset_lines = []
+        return self.assets.best()
 
     def tokens(self) -> list[str]:
         nums = [*self.entries, *(t.num for t in self.targets if t.num), *self.stops]
@@ -99,7 +108,7 @@ def assign(lines: list[str], lows: list[str], lex: CompiledLexicon) -> Draft:
         last_entry = bool(segs) and segs[-1].kind in ENTRY_KINDS
         if draft.line_side is None and len(set(sides)) == 1:
             draft.line_side = sides[0]
-        _scan_assets(draft, scan, line, low)
+        draft.asset_lines.append((scan, line, low))
         priced = False
         pending: list[int] = []  # "TP1/TP2/TP3: 18220/18300/18420"
         for n, seg in enumerate(segs, 1):
@@ -140,7 +149,9 @@ def _scan_assets(draft: Draft, scan: Line, line: str, low: str) -> None:
     else:
         offset = len(scan.header)
         parts = [(line[:offset], low[:offset])] if scan.header.strip() else []
-        parts.extend((s.value, s.low) for s in scan.segments if s.kind not in _PRICE_ONLY)
+        parts.extend(
+            (s.value, s.low) for s in scan.segments if s.kind not in _PRICE_ONLY and s.kind != "asset"
+        )
         if any(s.kind in _PRICE_ONLY for s in scan.segments) and len(parts) == 0:
             return
     for text, text_low in parts:

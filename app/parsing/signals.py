@@ -152,7 +152,7 @@ def _build(
             final_at = len(targets) - 1
     stops = [d for n in draft.stops for d in to_decimals(n, style)]
     stop = stops[0] if stops else None
-    asset = draft.assets.best()
+    asset = draft.asset()
     if lex.sats_re.search(full_text):
         entries, targets = [e * _SATOSHI for e in entries], [t * _SATOSHI for t in targets]
         stop = None if stop is None else stop * _SATOSHI

@@ -39,6 +39,7 @@ _ORDINAL_WORDS = {
 }
 _ORDINAL_WORD_BEFORE = re.compile(r"(?<![^\W\d_])(" + "|".join(_ORDINAL_WORDS) + r")[ \t]*$")
 _COLON_AFTER = re.compile(r"[ \t]*[:=]")
+_LETTER = re.compile(r"[^\W\d_]")
 
 
 @dataclass(slots=True)
@@ -114,6 +115,8 @@ def _index_before(low: str, start: int) -> tuple[int | None, int]:
 
 def segments(line: str, low: str, lex: CompiledLexicon) -> Line:
     """The line cut into its header and labelled segments."""
+    if not _LETTER.search(low):
+        return Line(line, [], [], False)  # "1) 2350": no label here
     # (start, value start, kind, index, index is maybe a price, colon after)
     found: list[tuple[int, int, str, int | None, bool, bool]] = []
     sides: list[str] = []
