@@ -153,7 +153,7 @@ def _build(
     stops = [d for n in draft.stops for d in to_decimals(n, style)]
     stop = stops[0] if stops else None
     asset = draft.asset()
-    if lex.sats_re.search(full_text):
+    if any(word in full_text for word in lex.sats_words) and lex.sats_re.search(full_text):
         entries, targets = [e * _SATOSHI for e in entries], [t * _SATOSHI for t in targets]
         stop = None if stop is None else stop * _SATOSHI
         if asset and not asset.endswith("BTC"):

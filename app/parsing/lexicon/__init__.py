@@ -129,6 +129,7 @@ class CompiledLexicon:
     spaced_quotes: frozenset[str]
     coins: frozenset[str]
     sats_re: re.Pattern[str]
+    sats_words: tuple[str, ...]  # a cheap test before sats_re
     not_assets: frozenset[str]
     symbols: dict[int, str]  # str.translate table: emoji -> label word
     symbols_re: re.Pattern[str]
@@ -369,6 +370,7 @@ def _compile(builder: _Builder, sources: tuple[str, ...]) -> CompiledLexicon:
         spaced_quotes=frozenset(builder.spaced_quotes),
         coins=frozenset(builder.coins),
         sats_re=re.compile(rf"\d[ \t]*(?:{'|'.join(map(re.escape, builder.sats))}){_LETTER_AFTER}"),
+        sats_words=tuple(sorted(builder.sats)),
         not_assets=frozenset(not_assets),
         symbols=dict(builder.symbols),
         symbols_re=re.compile("[" + "".join(re.escape(chr(c)) for c in builder.symbols) + "]")
