@@ -54,6 +54,9 @@ _SKIP = (
 # Digits with single "." / "," marks inside; a trailing mark (sentence end) is not taken.
 _NUM = r"(?P<num>\d+(?:[.,]\d+)*)(?P<k>k)?(?![^\W\d_])"
 _DIGIT = re.compile(r"\d")
+_PLAIN_NUMBER = re.compile(rf"(?P<skip>(?!x)x)?{_NUM}")
+# what an annotation needs: a mark, a word after a digit, or a date's second separator
+_MAYBE_ANNOTATED = re.compile(r"[%+#№(:x×]|\d[ \t]*[^\W\d_]|\d[./-]\d{1,2}[./-]\d")
 _SHORTHAND_GAP = re.compile(r"[ \t]*(?:/|-|~)[ \t]*$")
 MAX_TOKEN = 40
 
@@ -97,9 +100,12 @@ def price_tokens(low: str, lex: CompiledLexicon) -> list[Num]:
     """Price tokens of a field's (lower-cased) text, in order."""
     if not _DIGIT.search(low):
         return []
+    low = low.lstrip(" \t:=>-@")
+    # Most values are bare prices ("1.0850", "2335 - 2340"): no annotation to look for.
+    pattern = lex.number_re if _MAYBE_ANNOTATED.search(low) else _PLAIN_NUMBER
     out: list[Num] = []
     prev_end = 0
-    for m in lex.number_re.finditer(low):
+    for m in pattern.finditer(low):
         if m.group("skip") is not None:
             if _after_word(low, m.start()) and m.group().startswith(("x", "×")):
                 # "max 20": no leverage; read what follows as usual
