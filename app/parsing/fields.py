@@ -150,7 +150,9 @@ def _scan_assets(draft: Draft, scan: Line, line: str, low: str) -> None:
         offset = len(scan.header)
         parts = [(line[:offset], low[:offset])] if scan.header.strip() else []
         parts.extend(
-            (s.value, s.low) for s in scan.segments if s.kind not in _PRICE_ONLY and s.kind != "asset"
+            (s.value, s.low)
+            for s in scan.segments
+            if s.kind not in _PRICE_ONLY and s.kind != "asset"
         )
         if any(s.kind in _PRICE_ONLY for s in scan.segments) and len(parts) == 0:
             return

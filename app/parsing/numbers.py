@@ -113,8 +113,9 @@ def price_tokens(low: str, lex: CompiledLexicon) -> list[Num]:
             prev_end = len(low) + 1  # a skipped annotation breaks a shorthand range
             continue
         tok = m.group("num")
-        if _after_word(low, m.start()) or len(tok) > MAX_TOKEN:
-            continue
+        start = m.start()
+        if (start and (low[start - 1].isalnum() or low[start - 1] in ".,")) or len(tok) > MAX_TOKEN:
+            continue  # "US30", "H4": glued to a word
         num = Num(tok, thousands=m.group("k") is not None)
         if out and prev_end <= m.start() and _SHORTHAND_GAP.match(low, prev_end, m.start()):
             first = out[-1].shorthand_of or out[-1].text

@@ -121,11 +121,13 @@ def segments(line: str, low: str, lex: CompiledLexicon) -> Line:
     found: list[tuple[int, int, str, int | None, bool, bool]] = []
     sides: list[str] = []
     comma = False
+    seen = lex.seen
     for m in lex.label_re.regex.finditer(low):
         start = m.start()
         if start and low[start - 1].isalpha():
             continue  # inside a word
-        label = lex.label(m.group())
+        text = m.group()
+        label = seen[text] if text in seen else lex.label(text)
         if label is None:
             continue
         kind = label.kind
