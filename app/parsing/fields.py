@@ -26,7 +26,7 @@ _ENUMERATOR = re.compile(
     r"^(?:\(?(\d{1,2})[ \t]*[):\-][ \t]*|(\d{1,2})\.[ \t]+|(\d{1,2})[ \t]+(?=\d))"
 )
 _CONNECTOR_WORDS = (
-    "to till until and a e y и ile ve تا و до ate até hasta or ou o или veya یا".split()
+    ["to", "till", "until", "and", "a", "e", "y", "и", "ile", "ve", "تا", "و", "до", "ate", "até", "hasta", "or", "ou", "o", "или", "veya", "یا"]
 )
 _CONNECTORS = "(?:" + "|".join(_CONNECTOR_WORDS) + ")"
 _CONNECTOR_SET = frozenset(_CONNECTOR_WORDS)
