@@ -25,14 +25,6 @@ from app.parsing.tokens import Line, Segment, segments
 _ENUMERATOR = re.compile(
     r"^(?:\(?(\d{1,2})[ \t]*[):\-][ \t]*|(\d{1,2})\.[ \t]+|(\d{1,2})[ \t]+(?=\d))"
 )
-_CONNECTOR_WORDS = (
-    ["to", "till", "until", "and", "a", "e", "y", "и", "ile", "ve", "تا", "و", "до", "ate", "até", "hasta", "or", "ou", "o", "или", "veya", "یا"]
-)
-_CONNECTORS = "(?:" + "|".join(_CONNECTOR_WORDS) + ")"
-_CONNECTOR_SET = frozenset(_CONNECTOR_WORDS)
-_NUMBER_LINE = re.compile(rf"(?:[\s\d.,;/|\-~$€£@()\[\]]|(?<![^\W\d_]){_CONNECTORS}(?![^\W\d_]))*")
-# "to 1.2690" on the line after "buy from 1.2700": the entry range goes on
-_CONTINUED = re.compile(rf"^(?:[-/~]|{_CONNECTORS}(?![^\W\d_]))[ \t]*\$?\d")
 _HAS_LETTER = re.compile(r"[^\W\d_]")
 _DIGIT = re.compile(r"\d")
 ENTRY_KINDS = frozenset({"entry", "buy", "sell", "market"})
@@ -99,7 +91,11 @@ def assign(lines: list[str], lows: list[str], lex: CompiledLexicon) -> Draft:
         header, segs, sides = scan.header, scan.segments, scan.sides
         draft.comma_language = draft.comma_language or scan.comma
         draft.line_kinds.append([s.kind for s in segs])
-        if (continuation or (last_entry and _CONTINUED.match(low))) and not segs and not sides:
+        if (
+            (continuation or (last_entry and lex.continued_re.match(low)))
+            and not segs
+            and not sides
+        ):
             nums, index = _number_line(low, lex)
             if nums is not None:
                 _continue(draft, continuation or "entry", nums, index)
@@ -171,7 +167,7 @@ def _number_line(low: str, lex: CompiledLexicon) -> tuple[list[Num] | None, int 
     if not _DIGIT.search(rest):
         return None, None
     bare = strip_annotations(rest, lex)
-    if not _NUMBER_LINE.fullmatch(bare):
+    if not lex.number_line_re.fullmatch(bare):
         return None, None
     return price_tokens(rest, lex), index
 
@@ -211,7 +207,7 @@ def _segment(draft: Draft, seg: Segment, lex: CompiledLexicon) -> tuple[str | No
             if lex.market_re.search(seg.low):
                 draft.market = True
                 return None, False
-            return ("entry" if continues or _continues(seg.low) else None), False
+            return ("entry" if continues or _continues(seg.low, lex) else None), False
         if kind != "entry" and draft.entry_side not in (None, kind):
             # "Compra: 10 / Venda: 12": the opposite side's price is the exit, a target.
             draft.targets.extend(Target(n, None, False) for n in nums)
@@ -221,7 +217,7 @@ def _segment(draft: Draft, seg: Segment, lex: CompiledLexicon) -> tuple[str | No
             if draft.entry_side is None:
                 draft.entry_side = kind
             draft.side_label = draft.side_label or (seg.colon and seg.at_start)
-        return ("entry" if _continues(seg.low) else None), True
+        return ("entry" if _continues(seg.low, lex) else None), True
     if kind in ("target", "target_final"):
         if not nums and seg.maybe_price is not None:
             draft.targets.append(Target(None, seg.index, False, Num(seg.maybe_price)))
@@ -239,13 +235,13 @@ def _segment(draft: Draft, seg: Segment, lex: CompiledLexicon) -> tuple[str | No
     return ("stop" if continues else None), False
 
 
-def _continues(low: str) -> bool:
+def _continues(low: str, lex: CompiledLexicon) -> bool:
     """A value ending in a range connector ("Buy zone 1.0850 -", "entre 38,20 e")."""
     tail = low.rstrip()
     if tail.endswith(("-", "/", "~")):
         return True
     last = tail.rsplit(None, 1)[-1] if tail else ""
-    return last in _CONNECTOR_SET
+    return last in lex.connectors
 
 
 def _side_in(low: str, lex: CompiledLexicon) -> str | None:

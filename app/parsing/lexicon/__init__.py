@@ -51,6 +51,7 @@ LANGUAGE_KEYS = (
     "decimal",
     "labels",
     "fillers",
+    "connectors",
     "types",
     "followups",
     "units",
@@ -89,6 +90,7 @@ class _Builder:
     followups: dict[str, str] = field(default_factory=dict)
     units: set[str] = field(default_factory=set)
     fillers: set[str] = field(default_factory=set)
+    connectors: set[str] = field(default_factory=set)
     aliases: dict[str, str] = field(default_factory=dict)
     currency_names: dict[str, str] = field(default_factory=dict)
     codes: set[str] = field(default_factory=set)
@@ -118,6 +120,11 @@ class CompiledLexicon:
     number_re: re.Pattern[str]  # numbers and the annotations around them (numbers.py)
     # what may sit between a label and its number: "SL: 1.0800", "Buy from 1.2700", "@ 2345"
     value_prefix_re: re.Pattern[str]
+    # range connectors ("1,04 a 1,06", "from 1.2700 to 1.2690"): a line of prices joined by
+    # them continues the field above; a line starting with one continues an entry range
+    connectors: frozenset[str]
+    number_line_re: re.Pattern[str]
+    continued_re: re.Pattern[str]
     alias_re: WordPattern
     aliases: dict[str, str]
     currency_names: dict[str, str]
@@ -275,6 +282,9 @@ def _add_language(builder: _Builder, path: Path) -> None:
         for phrase in _strings(path, text, kind, phrases):
             builder.followups[canonical(phrase)] = kind
             builder.remember("followups", phrase)
+    builder.connectors.update(
+        fold(c) for c in _strings(path, text, "connectors", data.get("connectors", []))
+    )
     builder.fillers.update(
         fold(f) for f in _strings(path, text, "fillers", data.get("fillers", []))
     )
@@ -358,6 +368,14 @@ def _compile(builder: _Builder, sources: tuple[str, ...]) -> CompiledLexicon:
         value_prefix_re=re.compile(
             rf"[ \t:=>\-@#.)(\[\]|,;~]*(?:(?:{trie_pattern(builder.fillers)})"
             rf"{_LETTER_AFTER}[ \t:=>\-@]*)?(?:r?\$|us\$|€|£)?[ \t]*(?=\d)"
+        ),
+        connectors=frozenset(builder.connectors),
+        number_line_re=re.compile(
+            rf"(?:[\s\d.,;/|\-~$€£@()\[\]]|(?<![^\W\d_])(?:{trie_pattern(builder.connectors)})"
+            rf"{_LETTER_AFTER})*"
+        ),
+        continued_re=re.compile(
+            rf"(?:[-/~]|(?:{trie_pattern(builder.connectors)}){_LETTER_AFTER})[ \t]*\$?\d"
         ),
         alias_re=_word_re(builder.phrases.get("names", [])),
         aliases=names,
