@@ -22,11 +22,7 @@ _NUMBER_NEXT = re.compile(r"[ \t:=]*\$?\d")
 # "TP1 2345 ✅": a hit mark after a price (before a label, "✅ TP1: 2345", it is a bullet)
 _HIT_AFTER_PRICE = re.compile(rf"\d[^\d\n{HIT_MARK}]{{0,12}}{HIT_MARK}")
 _TARGETS = frozenset({"target", "target_final"})
-_CLOSED_AT = re.compile(r"[ \t]*(?:at|@|em|en|по|на|در|at price)?[ \t:=]*\$?\d")
-# "+40 pips", "+3.5%": a result
-_RESULT = re.compile(
-    r"\+[ \t]*\d[\d.,]*[ \t]*(?:%|pips?|points?|pts|pontos|puntos|пунктов|пипсов|پیپ)"
-)
+_PERCENT_NEXT = re.compile(r"[ \t]*\d+[ \t]*%")
 _PRICED = frozenset({"target", "target_final", "entry", "buy", "sell", "stop", "market"})
 
 
@@ -80,16 +76,16 @@ def follow_up(
             return FollowUp(True, _REASONS["cancel"])
         if "stopped" in classes:
             return FollowUp(True, _REASONS["stop"])
-        if "hit" in classes and (kinds or _names_all(low) or _RESULT.search(low)):
+        if "hit" in classes and (kinds or "all" in classes or lex.result_re.search(low)):
             if "stop" in kinds:
                 return FollowUp(True, _REASONS["stop"])
             if ("entry" in kinds or "buy" in kinds or "sell" in kinds) and "target" not in kinds:
                 return FollowUp(True, _REASONS["entry"])
             return FollowUp(True, _REASONS["hit"])
-        if "close" in classes and _is_close(low, words, kinds):
+        if "close" in classes and _is_close(low, words, kinds, lex):
             return FollowUp(True, _REASONS["close"])
-        if "close" in classes and soft is None and _partial_close(low):
-            soft = FollowUp(False, _REASONS["partial"])
+        if "close" in classes and soft is None and "%" in low:
+            soft = FollowUp(False, _REASONS["partial"])  # "Fechar 50% da posição"
         if soft is None and "manage" in classes:
             soft = FollowUp(False, _REASONS["manage"])
         elif soft is None and "partial" in classes:
@@ -97,35 +93,26 @@ def follow_up(
     return soft
 
 
-def _names_all(low: str) -> bool:
-    return "all" in low or "todos" in low or "все" in low or "tüm" in low
-
-
-_PARTIAL_CLOSE = re.compile(
-    r"[ \t]*(?:\d+[ \t]*%|half|part|some|partial|metade|parte|mitad|половин|часть|yar[ıi]s|نصف)"
-)
-
-
-def _is_close(low: str, words: list[tuple[int, str]], kinds: list[str]) -> bool:
+def _is_close(
+    low: str, words: list[tuple[int, str]], kinds: list[str], lex: CompiledLexicon
+) -> bool:
+    if any(kind == "partial" for _, kind in words):
+        return False  # "close half at TP1": partial profit, an instruction
     for start, kind in words:
         if kind != "close":
             continue
         end = start + len(low[start:].split()[0])
-        if _PARTIAL_CLOSE.match(low, end):
+        if _PERCENT_NEXT.match(low, end):
             return False  # "close 50% at TP1": partial profit
         at_start = not low[:start].strip(" \t-:|>*")
         if at_start and kinds and kinds[0] in _TARGETS and _NUMBER_NEXT.match(low, end):
             return False  # "Exit: 1.0900" is a target label, not a close
-        if at_start or _CLOSED_AT.match(low, end) or low[start:end].endswith(":"):
+        if at_start or lex.value_prefix_re.match(low, end) or low[start:end].endswith(":"):
             # "Close EURUSD now", "closed 1.0890", "closed at 1.0890 +50", "Sinal encerrado:"
             return True
         # "TP3: close all" is a target that is no price
         return not any(k in _PRICED for k in kinds)
     return False
-
-
-def _partial_close(low: str) -> bool:
-    return _PARTIAL_CLOSE.search(low) is not None
 
 
 def _mentions(low: str, lex: CompiledLexicon) -> list[str]:
@@ -138,9 +125,9 @@ def _mentions(low: str, lex: CompiledLexicon) -> list[str]:
     return kinds
 
 
-def is_result(lows: list[str]) -> bool:
+def is_result(lows: list[str], lex: CompiledLexicon) -> bool:
     """A "+180 points" / "+2.5%" result written in the message."""
-    return any(_RESULT.search(low) for low in lows if "+" in low)
+    return any(lex.result_re.search(low) for low in lows if "+" in low)
 
 
 def _starts_with(low: str, words: list[tuple[int, str]], kind: str) -> bool:

@@ -159,7 +159,7 @@ def _build(
         if asset and not asset.endswith("BTC"):
             asset = _coin_of(asset, lex) + "BTC"
 
-    if not entries and stop is None and is_result(lows):
+    if not entries and stop is None and is_result(lows, lex):
         return NotASignal(NOT_SIGNAL, "follow-up notice: result")
     side = draft.entry_side or draft.meta_side or draft.line_side
     has_entry = bool(entries) or draft.market or side is not None

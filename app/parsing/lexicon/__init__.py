@@ -45,7 +45,17 @@ LABEL_KINDS = (
     "market",
 )
 SIGNAL_TYPE_NAMES = ("Swing Trade", "Day Trade", "Position", "Scalp", "Spot", "Futures")
-FOLLOWUP_KINDS = ("hit", "stopped", "close", "cancel", "update", "manage", "partial", "condition")
+FOLLOWUP_KINDS = (
+    "hit",
+    "stopped",
+    "close",
+    "cancel",
+    "update",
+    "manage",
+    "partial",
+    "condition",
+    "all",
+)
 LANGUAGE_KEYS = (
     "language",
     "decimal",
@@ -118,6 +128,7 @@ class CompiledLexicon:
     followup_re: WordPattern
     followups: dict[str, str]
     number_re: re.Pattern[str]  # numbers and the annotations around them (numbers.py)
+    result_re: re.Pattern[str]  # "+40 pips", "+3.5%": a result
     # what may sit between a label and its number: "SL: 1.0800", "Buy from 1.2700", "@ 2345"
     value_prefix_re: re.Pattern[str]
     # range connectors ("1,04 a 1,06", "from 1.2700 to 1.2690"): a line of prices joined by
@@ -365,6 +376,9 @@ def _compile(builder: _Builder, sources: tuple[str, ...]) -> CompiledLexicon:
         followups=dict(builder.followups),
         # a number followed by a unit ("35 pips", "10x", "0.5 lot") is an annotation
         number_re=token_pattern(trie_pattern(builder.units)),
+        result_re=re.compile(
+            rf"\+[ \t]*\d[\d.,]*[ \t]*(?:%|(?:{trie_pattern(builder.units)}){_LETTER_AFTER})"
+        ),
         value_prefix_re=re.compile(
             rf"[ \t:=>\-@#.)(\[\]|,;~]*(?:(?:{trie_pattern(builder.fillers)})"
             rf"{_LETTER_AFTER}[ \t:=>\-@]*)?(?:r?\$|us\$|€|£)?[ \t]*(?=\d)"
