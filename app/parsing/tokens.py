@@ -25,19 +25,6 @@ _INDEX = re.compile(r"([ \t]*)(?:#|№|n[ºo°]\.?|-|\()?[ \t]*(\d{1,2})(?!\d)(?
 # An entry's spaced index needs a mark after it ("Entry 1: 1.0850"); "Buy 12" is a price.
 _AFTER_SPACED_ENTRY_INDEX = re.compile(r"[ \t]*(?:[:=)\](\-]|[ \t]\$?\d)")
 _ORDINAL_BEFORE = re.compile(r"(?<![\w.,])(\d)(?:st|nd|rd|th|º|ª|°|-?[ыйяео]|\.)?[ \t]*$")
-_ORDINAL_WORDS = {
-    "first": 1,
-    "second": 2,
-    "third": 3,
-    "fourth": 4,
-    "fifth": 5,
-    "primeiro": 1,
-    "segundo": 2,
-    "terceiro": 3,
-    "primer": 1,
-    "tercer": 3,
-}
-_ORDINAL_WORD_BEFORE = re.compile(r"(?<![^\W\d_])(" + "|".join(_ORDINAL_WORDS) + r")[ \t]*$")
 _COLON_AFTER = re.compile(r"[ \t]*[:=]")
 _LETTER = re.compile(r"[^\W\d_]")
 
@@ -82,35 +69,23 @@ def _index_after(low: str, end: int, kind: str) -> tuple[int | None, int, bool]:
     return int(m.group(2)), m.end(), ambiguous
 
 
-_ORDINAL_ENDS = (
-    "st",
-    "nd",
-    "rd",
-    "th",
-    "º",
-    "ª",
-    "°",
-    ".",
-    "ый",
-    "й",
-    "я",
-    "е",
-    "о",
-    *_ORDINAL_WORDS,
-)
+_ORDINAL_ENDS = ("st", "nd", "rd", "th", "º", "ª", "°", ".", "ый", "й", "я", "е", "о")
 
 
-def _index_before(low: str, start: int) -> tuple[int | None, int]:
+def _index_before(low: str, start: int, lex: CompiledLexicon) -> tuple[int | None, int]:
+    """An ordinal before a label: "1st entry", "2nd target", "first target", "primer objetivo"."""
     head = low[max(0, start - 12) : start]
     tail = head.rstrip()
-    if not tail or not (tail[-1].isdigit() or tail.endswith(_ORDINAL_ENDS)):
+    if not tail:
         return None, start
-    m = _ORDINAL_BEFORE.search(head) or _ORDINAL_WORD_BEFORE.search(head)
-    if m is None:
-        return None, start
-    word = m.group(1)
-    index = int(word) if word.isdigit() else _ORDINAL_WORDS[word]
-    return index, start - (len(head) - m.start())
+    if tail[-1].isdigit() or tail.endswith(_ORDINAL_ENDS):
+        m = _ORDINAL_BEFORE.search(head)
+        if m is not None:
+            return int(m.group(1)), start - (len(head) - m.start())
+    word = tail.rsplit(None, 1)[-1]
+    if word in lex.ordinals:
+        return lex.ordinals[word], start - (len(head) - head.rfind(word))
+    return None, start
 
 
 def segments(line: str, low: str, lex: CompiledLexicon) -> Line:
@@ -142,7 +117,7 @@ def segments(line: str, low: str, lex: CompiledLexicon) -> Line:
             continue  # "t#" reads "T1" only, not a lone "t" nor "t 1"
         at_start = start == 0 or not low[:start].strip(" \t-:|>*")
         if index is None and kind in INDEXED_KINDS:
-            index, ord_start = _index_before(low, start)
+            index, ord_start = _index_before(low, start, lex)
             if index is not None and ord_start == 0:
                 at_start = True
         colon = _COLON_AFTER.match(low, end) is not None

@@ -62,6 +62,7 @@ LANGUAGE_KEYS = (
     "labels",
     "fillers",
     "connectors",
+    "ordinals",
     "types",
     "followups",
     "units",
@@ -101,6 +102,7 @@ class _Builder:
     units: set[str] = field(default_factory=set)
     fillers: set[str] = field(default_factory=set)
     connectors: set[str] = field(default_factory=set)
+    ordinals: dict[str, int] = field(default_factory=dict)
     aliases: dict[str, str] = field(default_factory=dict)
     currency_names: dict[str, str] = field(default_factory=dict)
     codes: set[str] = field(default_factory=set)
@@ -134,6 +136,7 @@ class CompiledLexicon:
     # range connectors ("1,04 a 1,06", "from 1.2700 to 1.2690"): a line of prices joined by
     # them continues the field above; a line starting with one continues an entry range
     connectors: frozenset[str]
+    ordinals: dict[str, int]  # "first" -> 1: an ordinal word before a label is its index
     number_line_re: re.Pattern[str]
     continued_re: re.Pattern[str]
     alias_re: WordPattern
@@ -293,6 +296,10 @@ def _add_language(builder: _Builder, path: Path) -> None:
         for phrase in _strings(path, text, kind, phrases):
             builder.followups[canonical(phrase)] = kind
             builder.remember("followups", phrase)
+    for word, number in _table(path, text, "ordinals", data.get("ordinals", {})).items():
+        if not isinstance(number, int) or isinstance(number, bool) or not 1 <= number <= 20:
+            raise _fail(path, text, word, f"ordinal '{word}' must be a number from 1 to 20")
+        builder.ordinals[fold(word)] = number
     builder.connectors.update(
         fold(c) for c in _strings(path, text, "connectors", data.get("connectors", []))
     )
@@ -384,6 +391,7 @@ def _compile(builder: _Builder, sources: tuple[str, ...]) -> CompiledLexicon:
             rf"{_LETTER_AFTER}[ \t:=>\-@]*)?(?:r?\$|us\$|€|£)?[ \t]*(?=\d)"
         ),
         connectors=frozenset(builder.connectors),
+        ordinals=dict(builder.ordinals),
         number_line_re=re.compile(
             rf"(?:[\s\d.,;/|\-~$€£@()\[\]]|(?<![^\W\d_])(?:{trie_pattern(builder.connectors)})"
             rf"{_LETTER_AFTER})*"
