@@ -26,6 +26,8 @@ _ENUMERATOR = re.compile(
     r"^(?:\(?(\d{1,2})[ \t]*[):\-][ \t]*|(\d{1,2})\.[ \t]+|(\d{1,2})[ \t]+(?=\d))"
 )
 _HAS_LETTER = re.compile(r"[^\W\d_]")
+_WORDS = re.compile(r"[^\W\d_]+")
+_HEADER_WORDS = 4
 _DIGIT = re.compile(r"\d")
 ENTRY_KINDS = frozenset({"entry", "buy", "sell", "market"})
 
@@ -51,6 +53,7 @@ class Draft:
     meta_side: str | None = None
     line_side: str | None = None
     side_label: bool = False  # an explicit "Compra:"/"Buy:" label carried the entry
+    side_line: bool = False  # a short line names the side
     loose_numbers: list[Num] = field(default_factory=list)  # numbers on a side line
     assets: AssetFinder = field(init=False)
     labelled_asset: bool = False
@@ -104,6 +107,10 @@ def assign(lines: list[str], lows: list[str], lex: CompiledLexicon) -> Draft:
         last_entry = bool(segs) and segs[-1].kind in ENTRY_KINDS
         if draft.line_side is None and len(set(sides)) == 1:
             draft.line_side = sides[0]
+        if len(set(sides)) == 1 and len(_WORDS.findall(header)) <= _HEADER_WORDS:
+            # "XAUUSD BUY" / "GOLD SELL ⏎ TP ...": a side alone in a short line is an order at
+            # market; "Watching 1.0850 for long entries" is prose
+            draft.side_line = True
         draft.asset_lines.append((scan, line, low))
         priced = False
         pending: list[int] = []  # "TP1/TP2/TP3: 18220/18300/18420"
@@ -124,8 +131,12 @@ def assign(lines: list[str], lows: list[str], lex: CompiledLexicon) -> Draft:
                     target.index = pending[0] + i
             pending = []
             priced = priced or got
-        if sides and not priced and header:
+        if sides and not priced and header and len(_WORDS.findall(header)) <= _HEADER_WORDS:
+            # "GOLD 2345 BUY", "ETH 3350 buy, tp ...": a short side line's number is the entry;
+            # in prose ("Watching 1.0850 for long entries") it is not
             draft.loose_numbers.extend(price_tokens(header.lower(), lex))
+        if sides and not priced and lex.market_re.search(low):
+            draft.market = True  # "NAS100 SELL NOW (market execution)"
         if sides and not segs and not priced:
             # "GBPUSD buy from 1.2700" / "to 1.2690": numbers on and after a side line
             continuation = "loose"

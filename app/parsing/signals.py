@@ -162,7 +162,7 @@ def _build(
     if not entries and stop is None and is_result(lows, lex):
         return NotASignal(NOT_SIGNAL, "follow-up notice: result")
     side = draft.entry_side or draft.meta_side or draft.line_side
-    has_entry = bool(entries) or draft.market or side is not None
+    has_entry = bool(entries) or draft.market or (side is not None and draft.side_line)
     entry_only = draft.side_label and draft.labelled_asset and bool(entries)
     complete = asset is not None and has_entry and bool(targets or stop is not None or entry_only)
     if follow is not None and not complete:
