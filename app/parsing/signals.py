@@ -61,6 +61,7 @@ INVALID = "invalid"
 CHATTER = "chatter: no entry, target or stop"
 _SATOSHI = Decimal("0.00000001")
 _COLON = re.compile(r"[ \t]*[:=]")
+_DIGIT = re.compile(r"\d")
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,9 +117,13 @@ def _parse(text: str) -> Signal | NotASignal:
         return NotASignal(NOT_SIGNAL, f"message too long ({len(text)} characters)")
     lex = lexicon.active()
     lines = normalise(text, lex.symbols, lex.symbols_re)
-    lows = [lower(line) for line in lines]
+    full_text = lower("\n".join(lines))
+    lows = full_text.split("\n")
+    if not _DIGIT.search(full_text):
+        # no number, no price: chatter or a notice ("Stopped out", "Bom dia")
+        follow = follow_up(lows, [[] for _ in lows], lex, full_text)
+        return NotASignal(NOT_SIGNAL, follow.reason if follow else CHATTER)
     draft = assign(lines, lows, lex)
-    full_text = "\n".join(lows)
     follow = follow_up(lows, draft.line_kinds, lex, full_text)
     if follow is not None and follow.strong:
         return NotASignal(NOT_SIGNAL, follow.reason)
