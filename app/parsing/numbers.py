@@ -49,6 +49,7 @@ _SKIP = (
     r"|\+[ \t]*\d[\d.,]*"  # +50: a result
     r"|(?:#|№[ \t]*|n[ºo°]\.?[ \t]*)\d+(?![.,]\d)"  # signal #123
     r"|[x×][ \t]?\d+(?![\d.,])"  # x20 leverage
+    r"|\d{1,2}[.)](?=[ \t]+\$?\d)"  # "1) 65000 2) 66000": inline enumerators
     r"|\d[\d.,]*[ \t]*(?:{units})(?![^\W\d_])"  # 35 pips, 10x, 0.5 lot
 )
 # Digits with single "." / "," marks inside; a trailing mark (sentence end) is not taken.
@@ -56,7 +57,9 @@ _NUM = r"(?P<num>\d+(?:[.,]\d+)*)(?P<k>k)?(?![^\W\d_])"
 _DIGIT = re.compile(r"\d")
 _PLAIN_NUMBER = re.compile(rf"(?P<skip>(?!x)x)?{_NUM}")
 # what an annotation needs: a mark, a word after a digit, or a date's second separator
-_MAYBE_ANNOTATED = re.compile(r"[%+#№(:x×]|\d[ \t]*[^\W\d_]|\d[./-]\d{1,2}[./-]\d")
+_MAYBE_ANNOTATED = re.compile(
+    r"[%+#№(:x×]|\d[ \t]*[^\W\d_]|\d[./-]\d{1,2}[./-]\d|(?<!\d)\d{1,2}[.)][ \t]"
+)
 _SHORTHAND_GAP = re.compile(r"[ \t]*(?:/|-|~)[ \t]*$")
 MAX_TOKEN = 40
 
