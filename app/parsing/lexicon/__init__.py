@@ -25,7 +25,7 @@ from app.parsing.normalise import fold
 from app.parsing.numbers import token_pattern
 
 DATA_DIR = Path(__file__).resolve().parent
-LANGUAGE_FILES = ("en", "pt", "es", "ru", "tr", "fa", "ar")
+LANGUAGE_FILES = ("en", "pt", "es", "ru", "tr", "fa", "ar", "de", "fr", "it")
 INSTRUMENTS_FILE = "instruments"
 SYMBOLS_FILE = "symbols"
 HIT_MARK = "\ue000"  # what a hit emoji ("TP1 2345 ✅") becomes; kept by normalisation
