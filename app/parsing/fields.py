@@ -29,7 +29,7 @@ _HAS_LETTER = re.compile(r"[^\W\d_]")
 _WORDS = re.compile(r"[^\W\d_]+")
 _HEADER_WORDS = 4
 _DIGIT = re.compile(r"\d")
-ENTRY_KINDS = frozenset({"entry", "buy", "sell", "market"})
+ENTRY_KINDS = frozenset({"entry", "buy", "sell"})
 
 
 @dataclass(slots=True)
@@ -207,12 +207,6 @@ def _segment(draft: Draft, seg: Segment, lex: CompiledLexicon) -> tuple[str | No
         return None, False
     nums = price_tokens(seg.low, lex)
     continues = not nums and not _HAS_LETTER.search(seg.low)
-    if kind == "market":
-        if nums:
-            draft.entries.extend(nums)
-        else:
-            draft.market = True
-        return None, bool(nums)
     if kind in ("buy", "sell", "entry"):
         if not nums:
             if lex.market_re.search(seg.low):

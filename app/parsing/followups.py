@@ -23,7 +23,7 @@ _NUMBER_NEXT = re.compile(r"[ \t:=]*\$?\d")
 _HIT_AFTER_PRICE = re.compile(rf"\d[^\d\n{HIT_MARK}]{{0,12}}{HIT_MARK}")
 _TARGETS = frozenset({"target", "target_final"})
 _PERCENT_NEXT = re.compile(r"[ \t]*\d+[ \t]*%")
-_PRICED = frozenset({"target", "target_final", "entry", "buy", "sell", "stop", "market"})
+_PRICED = frozenset({"target", "target_final", "entry", "buy", "sell", "stop"})
 
 
 @dataclass(frozen=True, slots=True)

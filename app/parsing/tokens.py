@@ -130,7 +130,7 @@ def segments(line: str, low: str, lex: CompiledLexicon) -> Line:
             sides.append(kind)
         if label.weak and not (at_start or number_follows or not low[end:].strip()):
             continue
-        if not (at_start or colon or kind == "market" or (kind in PRICE_KINDS and number_follows)):
+        if not (at_start or colon or (kind in PRICE_KINDS and number_follows)):
             continue
         if found and start < found[-1][1]:
             continue
