@@ -1,8 +1,10 @@
 """Assigning the numbers of a message to fields: entry, targets, stop; plus side and asset.
 
 Lines are read in order. A labelled segment's numbers go to its field (a buy/sell/entry
-label: the entry; a market word: the entry when a number follows, else a market order;
-target labels: targets with the label's index; stop: the first number). A label with no
+label: the entry, or a market order when it has no number but a market word such as
+``now``/``CMP``; target labels: targets with the label's index; stop: the first number).
+A side word alone on a short line (``XAUUSD BUY``) is an order at market; a short side
+line's number is its entry (``GOLD 2345 BUY``). A label with no
 number (``Targets:``, ``Entry zone:``, ``Buy zone 1.0850 -``) lets the next lines holding
 only numbers (``1) 2350``, ``➋ 2355``) continue it. When both a buy and a sell label carry
 prices (``Compra: 10 / Venda: 12``), the second one is an exit price, i.e. a target.

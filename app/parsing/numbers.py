@@ -17,7 +17,8 @@ A token is digits with ``.`` and ``,`` inside. Per token:
   (each decimal mark, and the opposite of each thousands mark); (2) on a tie, plain integers
   in the message fix the scale: the reading that puts the ambiguous tokens closest (log
   scale) to their median wins (``Entry 64.000 - 64.500 / TP 66000`` -> 64000); (3) else a
-  message using a decimal-comma language's words (Portuguese, Spanish, Russian, Turkish)
+  message using words only decimal-comma languages use (the lexicon files marked
+  ``decimal = "comma"``: Portuguese, Spanish, Russian, Turkish, German, French, Italian)
   uses decimal commas and any other decimal dots.
 
 A space is never a thousands separator. ``1.15,2.15,3.00`` in a dot-decimal message is
