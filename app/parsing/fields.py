@@ -75,6 +75,8 @@ class Draft:
     def asset(self) -> str | None:
         """The message's instrument: labelled values first, then the lines in order."""
         for scan, line, low in self.asset_lines:
+            if self.assets.settled:
+                break
             _scan_assets(self, scan, line, low)
         self.asset_lines = []
         return self.assets.best()
@@ -107,9 +109,10 @@ def assign(lines: list[str], lows: list[str], lex: CompiledLexicon) -> Draft:
                 continue
         continuation = None
         last_entry = bool(segs) and segs[-1].kind in ENTRY_KINDS
-        if draft.line_side is None and len(set(sides)) == 1:
+        one_side = bool(sides) and (len(sides) == 1 or len(set(sides)) == 1)
+        if draft.line_side is None and one_side:
             draft.line_side = sides[0]
-        if len(set(sides)) == 1 and len(_WORDS.findall(header)) <= _HEADER_WORDS:
+        if one_side and len(_WORDS.findall(header)) <= _HEADER_WORDS:
             # "XAUUSD BUY" / "GOLD SELL ⏎ TP ...": a side alone in a short line is an order at
             # market; "Watching 1.0850 for long entries" is prose
             draft.side_line = True

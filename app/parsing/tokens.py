@@ -147,13 +147,13 @@ def segments(line: str, low: str, lex: CompiledLexicon) -> Line:
         stop = found[i + 1][0] if i + 1 < len(found) else len(line)
         result.append(
             Segment(
-                kind=kind,
-                index=index,
-                value=line[end:stop],
-                low=low[end:stop],
-                at_start=start == found[0][0] and not line[:start].strip(" \t-:|>*"),
-                colon=colon,
-                maybe_price=str(index) if ambiguous else None,
+                kind,
+                index,
+                line[end:stop],
+                low[end:stop],
+                i == 0 and not line[:start].strip(" \t-:|>*"),
+                colon,
+                str(index) if ambiguous else None,
             )
         )
     return Line(line[: found[0][0]], result, sides, comma)
