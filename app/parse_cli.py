@@ -19,7 +19,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, TextIO
 
+from app.api.config import lexicon_path
 from app.api.ingest import build_record
+from app.config import Env
+from app.parsing import lexicon
 
 EXIT_BAD_LINES = 1
 EXIT_USAGE = 2
@@ -161,6 +164,8 @@ def run_jsonl(path: str, as_json: bool, out: TextIO, err: TextIO) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    # The api's words (PARSER_LEXICON_PATH), so a check here reads as the api will.
+    lexicon.install(lexicon_path(Env()))
     if args.jsonl is not None and args.text is not None:
         print("tpcap parse: give a message or --jsonl FILE, not both", file=sys.stderr)
         return EXIT_USAGE

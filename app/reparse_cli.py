@@ -21,10 +21,12 @@ from typing import TextIO
 import psycopg2
 
 from app.api.channel_ref import channel_filter
+from app.api.config import lexicon_path
 from app.api.store.reparse import ReparseFilter, ReparseReport, count_messages, reparse
 from app.config import DbConfig, Env, log_level
 from app.db import create_pool
 from app.logs import setup_logging
+from app.parsing import lexicon
 from app.progress import Progress
 
 EXIT_USAGE = 2
@@ -126,6 +128,7 @@ def run(args: argparse.Namespace) -> int:
     env = Env()
     setup_logging(log_level(env), stream=sys.stderr)
     config = DbConfig.from_env(env)
+    lexicon.install(lexicon_path(env))  # the api's words (PARSER_LEXICON_PATH), checked
     try:
         since = parse_since(args.since, dt.datetime.now(dt.UTC)) if args.since else None
         channel = channel_filter(args.channel) if args.channel is not None else {}

@@ -72,7 +72,7 @@ def make_app(
             max_inflight=max(1, config.db_pool_max // 2),
             observe=metrics.ingest_group_size.observe,
         ),
-        parse_pool=ParsePool(config.parse_workers),
+        parse_pool=ParsePool(config.parse_workers, lexicon_path=config.parser_lexicon_path),
     )
     rules = routes()
     return tornado.web.Application(

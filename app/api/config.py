@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass
 
 from app.config import ConfigError, DbConfig, Env, log_level
+from app.parsing.lexicon import LexiconError, load_lexicon
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,8 @@ class ApiConfig:
     trust_proxy: bool
     db_pool_max: int
     parse_workers: int
+    # The operator's extra parser words (labels, instrument aliases); None: built-in only.
+    parser_lexicon_path: str | None = None
 
     @classmethod
     def from_env(cls, env: Env | None = None) -> ApiConfig:
@@ -47,4 +50,16 @@ class ApiConfig:
             parse_workers=env.int(
                 "PARSE_WORKERS", 1 if (os.cpu_count() or 1) > 1 else 0, minimum=0, maximum=64
             ),
+            parser_lexicon_path=lexicon_path(env),
         )
+
+
+def lexicon_path(env: Env) -> str | None:
+    """PARSER_LEXICON_PATH, validated now so a bad file stops start-up with one line."""
+    path = env.optional_str("PARSER_LEXICON_PATH")
+    if path is not None:
+        try:
+            load_lexicon(path)
+        except LexiconError as exc:
+            raise ConfigError("PARSER_LEXICON_PATH", str(exc)) from exc
+    return path

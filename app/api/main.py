@@ -13,6 +13,7 @@ from app.api.config import ApiConfig
 from app.config import token_preview
 from app.db import create_pool
 from app.logs import register_secret, setup_logging
+from app.parsing import lexicon
 from app.web.server import graceful_shutdown, listen, wait_for_stop_signal
 
 log = logging.getLogger("app.api")
@@ -51,6 +52,7 @@ async def serve(config: ApiConfig, address: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     config = ApiConfig.from_env()
+    lexicon.install(config.parser_lexicon_path)
     setup_logging(config.log_level)
     register_secret(config.gateway_token)
     register_secret(config.api_key)

@@ -20,9 +20,17 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import TypeVar
 
 from app.parent_watch import exit_with_parent
+from app.parsing import lexicon
 from app.parsing.signals import NotASignal, Signal, parse_signal
 
 log = logging.getLogger("app.api.parse_pool")
+
+
+def _init_worker(parent_pid: int, lexicon_path: str | None) -> None:
+    exit_with_parent(parent_pid)  # no orphan worker, even if the api is SIGKILLed
+    lexicon.install(lexicon_path)  # the same words as the api process
+
+
 Outcome = Signal | NotASignal
 T = TypeVar("T", bound=Sized)
 R = TypeVar("R")
@@ -33,9 +41,14 @@ def parse_many(texts: list[str]) -> list[Outcome]:
 
 
 class ParsePool:
-    def __init__(self, workers: int, *, min_batch: int = 32) -> None:
+    def __init__(
+        self, workers: int, *, min_batch: int = 32, lexicon_path: str | None = None
+    ) -> None:
         self.workers = workers
         self.min_batch = min_batch
+        # A spawned worker starts with the built-in lexicon; it installs the operator's
+        # file (PARSER_LEXICON_PATH) once, so workers and inline parsing read alike.
+        self.lexicon_path = lexicon_path
         self._executor: ProcessPoolExecutor | None = None
 
     def _pool(self) -> ProcessPoolExecutor:
@@ -45,8 +58,8 @@ class ParsePool:
             self._executor = ProcessPoolExecutor(
                 self.workers,
                 mp_context=context,
-                initializer=exit_with_parent,  # no orphan worker, even if we are SIGKILLed
-                initargs=(os.getpid(),),
+                initializer=_init_worker,
+                initargs=(os.getpid(), self.lexicon_path),
             )
         return self._executor
 

@@ -50,6 +50,39 @@ async def test_signal_is_stored_and_answered(api_url: str, signals_db: DbConfig)
     assert rows(signals_db, "SELECT parse_status FROM telegram_messages") == [("signal",)]
 
 
+async def test_label_numbers_and_market_orders_reach_the_row(
+    api_url: str, signals_db: DbConfig
+) -> None:
+    """Alvo N fills target_N (Alvo 1 alone is also final); a market order has no entry price."""
+    texts = [
+        "Ativo: WEGE3\nCompra: 38,00 a 38,40\nAlvo 1: 40,00\nAlvo 2: 42,50\nStop: 36,00",
+        "🟢Swing Trade\n\nAtivo: PETR4\nCompra: 36,20",
+        "XAUUSD BUY NOW\nTP1 2350\nSL 2330",
+    ]
+    for n, text in enumerate(texts, 1):
+        answer = await call("POST", api_url + "/ingest", json_body=message(n, text), headers=TOKEN)
+        assert answer.status == 200 and answer.json["signal"] is not None, answer.body
+    stored = rows(
+        signals_db,
+        "SELECT asset, buy_min, buy_max, target_1, target_2, target_final, stop, targets"
+        " FROM tp_capital_signals ORDER BY message_id",
+    )
+
+    def plain(row: tuple) -> tuple:
+        asset, *prices, targets = row
+        return (
+            asset,
+            *(None if p is None else float(p) for p in prices),
+            [float(t) for t in targets],
+        )
+
+    assert [plain(r) for r in stored] == [
+        ("WEGE3", 38.0, 38.4, 40.0, 42.5, 42.5, 36.0, [40.0, 42.5]),
+        ("PETR4", 36.2, 36.2, None, None, None, None, []),
+        ("XAUUSD", None, None, 2350.0, None, 2350.0, 2330.0, [2350.0]),
+    ]
+
+
 async def test_chatter_is_stored_raw_but_is_no_signal(api_url: str, signals_db: DbConfig) -> None:
     answer = await call(
         "POST", api_url + "/ingest", json_body=message(2, "Bom dia pessoal!"), headers=TOKEN

@@ -9,6 +9,7 @@ import pytest
 
 from app.api.parse_pool import ParsePool, parse_many
 from app.config import DbConfig
+from app.parsing import Signal
 from tests.conftest import GATEWAY_TOKEN
 from tests.integration.test_ingest import rows
 from tests.support.http import call
@@ -148,3 +149,17 @@ def test_no_parse_worker_outlives_the_api(signals_db: DbConfig, sig: int) -> Non
         for pid in children:
             if _alive(pid):
                 os.kill(pid, signal.SIGKILL)
+
+
+async def test_workers_use_the_operator_lexicon(tmp_path) -> None:
+    """A spawned worker installs PARSER_LEXICON_PATH's words, as the api process does."""
+    path = tmp_path / "lexicon.toml"
+    path.write_text('[aliases]\n"yellow metal" = "XAUUSD"\n', encoding="utf-8")
+    texts = ["Yellow metal BUY 2340\nTP 2352\nSL 2331"] * 8
+    pool = ParsePool(1, min_batch=4, lexicon_path=str(path))
+    try:
+        outcomes = await pool.parse(texts)
+    finally:
+        pool.close()
+    assert [getattr(o, "asset", None) for o in outcomes] == ["XAUUSD"] * 8
+    assert all(not isinstance(o, Signal) for o in parse_many(texts))  # not built in

@@ -2,6 +2,11 @@
 
 Run: .venv/bin/python tests/perf/bench_parser.py [--messages N] [--repeat R]
 
+The messages come from templates in the formats the parser reads (TP Capital, forex and gold
+market orders, pending orders, indices, crypto pairs and sats, Russian, Turkish, Persian and
+Arabic-Indic digits, follow-ups, chatter) filled with random prices. The issue's targets are
+a mean of at most 100 us and a p99 of at most 500 us per message.
+
 Prints the per-message mean (best of R timed passes over the corpus), the p99 of each
 message's best time, messages per second, and the cost relative to a trivial pass over the
 same corpus (``text.lower().split()``) timed the same way in the same run.
@@ -35,6 +40,15 @@ TEMPLATES = [
     "Coin: #{base}/USDT\nBuy zone: {lo_d} to {hi_d}\nTP1 {t1_d} TP2 {t2_d} TP3 {t3_d}\nSL {stop_d}",
     "${base}\nBuy: ${lo_d}\nTarget 1: ${t1_d}\nTarget 2: ${t2_d}\nStop: ${stop_d}",
     "{base}/USDT\nEntry: {lo_d}\nTargets:\n1) {t1_d}\n2) {t2_d}\n3) {t3_d}\nSL: {stop_d}",
+    "XAUUSD BUY NOW\nTP {t1_d}\nTP {t2_d}\nSL {stop_d}",
+    "🔥 GOLD buy limit @ {lo_d}\nT.P 1 ➜ {t1_d}\nT.P 2 ➜ {t2_d}\nS.L ➜ {stop_d} (50 pips)",
+    "eur usd long {lo_d} - {hi_d}\nTP¹ {t1_d} TP² {t2_d}\nSL {stop_d} | RR 1:3 | lot 0.05",
+    "US30 SELL {t3_d}/{hi_d}\n🎯 {lo_d}\n🎯 {stop_d}\n🛑 {t3_d}9",
+    "${base} buy {lo_i}-{hi_i} sats\nTargets {t1_i} / {t2_i} / {t3_i}\nStop loss {stop_i}",
+    "📈 Покупка ЗОЛОТО\nТочка входа: {lo_d}\nТейк-профит 1: {t1_d}\nСтоп-лосс: {stop_d}",
+    "#{base}USDT LONG\nGiriş: {lo_c}\nHedef 1: {t1_c}\nHedef 2: {t2_c}\nZarar durdur: {stop_c}",
+    "طلا خرید\nورود: {lo_fa}\nتارگت ۱: {t1_fa}\nحد ضرر: {stop_fa}",
+    "𝐁𝐔𝐘 𝐆𝐁𝐏𝐔𝐒𝐃 {lo_d}\n𝐓𝐏𝟏 {t1_d}\n𝐒𝐋 {stop_d}",
 ]
 FOLLOW_UPS = [
     "Alvo 1 atingido ✅",
@@ -49,6 +63,11 @@ FOLLOW_UPS = [
     "Mover stop para o preço de entrada",
     "stop no 0 a 0",
     "Atualização:\nAtivo: {b3}\nAlvo 1: {t1_c} ✅",
+    "GOLD hit TP1 ✅ +50 pips 🔥",
+    "EURUSD TP2 {t2_d} ✅ +35 pips",
+    "Move SL to entry on {base}/USDT",
+    "Цель 1 взята ✅",
+    "Hedef 1 ulaştı ✅",
 ]
 CHATTER = [
     "Bom dia pessoal! Bons trades hoje.",
@@ -69,9 +88,12 @@ def _prices(rng: random.Random) -> dict[str, str]:
     t1, t2, t3, stop = lo * 1.1, lo * 1.2, lo * 1.4, lo * 0.9
     fields = {"lo": lo, "hi": hi, "t1": t1, "t2": t2, "t3": t3, "stop": stop}
     out: dict[str, str] = {}
+    persian = str.maketrans("0123456789.", "۰۱۲۳۴۵۶۷۸۹٫")
     for name, value in fields.items():
         out[f"{name}_d"] = f"{value:.2f}"
         out[f"{name}_c"] = f"{value:.2f}".replace(".", ",")
+        out[f"{name}_i"] = f"{value * 10:.0f}"
+        out[f"{name}_fa"] = f"{value:.2f}".translate(persian)
     return out
 
 
@@ -110,6 +132,17 @@ def _time_total(fn: Callable[[str], object], corpus: list[str]) -> float:
     for text in corpus:
         fn(text)
     return time.perf_counter() - start
+
+
+def _cpu_per_message(corpus: list[str], repeat: int = 3) -> float:
+    """CPU time per message: less disturbed than wall time by other processes."""
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.process_time()
+        for text in corpus:
+            parse_signal(text)
+        best = min(best, time.process_time() - start)
+    return best / len(corpus) * 1e6
 
 
 def _baseline(text: str) -> object:
@@ -152,10 +185,14 @@ def main(argv: list[str] | None = None) -> int:
     print(f"throughput: {n / parse_total:,.0f} messages/s")
     print(f"baseline text.lower().split(): mean {base_us:.2f} us/message")
     print(f"parser cost = {parse_total / base_total:.0f} x baseline")
-    verdict = (
-        "met" if mean_us < 50 else "met on steady mean only" if best_mean_us < 50 else "NOT met"
+    mean_ok = (
+        "met" if mean_us <= 100 else "met on steady mean only" if best_mean_us <= 100 else "NOT met"
     )
-    print(f"target mean < 50 us: {verdict}")
+    print(
+        f"target mean <= 100 us: {mean_ok}; p99 <= 500 us: {'met' if p99_us <= 500 else 'NOT met'}"
+    )
+    cpu = _cpu_per_message(corpus)
+    print(f"CPU time (process_time, best of {args.repeat}): {cpu:.1f} us/message")
     return 0
 
 

@@ -35,16 +35,21 @@ def expect(
     t1: str | None = _AUTO,
     t2: str | None = _AUTO,
     final: str | None = _AUTO,
+    labelled_final: bool = False,
 ) -> dict[str, Any]:
-    """Expected signal; entry is "low-high" or one price. Targets: last is final by default."""
+    """Expected signal; entry is "low-high" or one price, "" for a market order.
+
+    Targets by default: the 1st and 2nd are target_1 and target_2, the last is final (what
+    unnumbered targets and TP1/TP2/... lines give); labelled finals override these.
+    """
     low, _, high = entry.partition("-")
-    rest = targets[:-1]
+    rest = targets[:-1] if labelled_final else targets
     return {
         "asset": asset,
         "signal_type": kind,
         "side": side,
-        "buy_min": low,
-        "buy_max": high or low,
+        "buy_min": low or None,
+        "buy_max": high or low or None,
         "targets": targets,
         "stop": stop,
         "target_1": (rest[0] if rest else None) if t1 is _AUTO else t1,
@@ -106,19 +111,43 @@ TP_CAPITAL_CASES = [
     pytest.param(TPC, TPC_WANT, id="tpc-canonical"),
     pytest.param(
         "🟢Swing Trade\nAtivo: BOVAW32\nCompra: 1,05\nAlvo 1: 1,15\nAlvo final: 3,00\nStop: 0,80",
-        expect("BOVAW32", "buy", "1.05", ("1.15", "3.00"), "0.80", kind="Swing Trade"),
+        expect(
+            "BOVAW32",
+            "buy",
+            "1.05",
+            ("1.15", "3.00"),
+            "0.80",
+            kind="Swing Trade",
+            labelled_final=True,
+        ),
         id="tpc-single-entry-price",
     ),
     pytest.param(
         "🔵DAY TRADE\nATIVO: PETR4\nCOMPRA: 38,50 A 38,90\nALVO 1: 39,50\nALVO FINAL: 41,00\n"
         "STOP: 37,80",
-        expect("PETR4", "buy", "38.50-38.90", ("39.50", "41.00"), "37.80", kind="Day Trade"),
+        expect(
+            "PETR4",
+            "buy",
+            "38.50-38.90",
+            ("39.50", "41.00"),
+            "37.80",
+            kind="Day Trade",
+            labelled_final=True,
+        ),
         id="tpc-upper-case-day-trade",
     ),
     pytest.param(
         "🟢swing trade\nativo: bovaw32\ncompra: 1,04 a 1,06\nalvo 1: 1,15\nalvo final: 3,00\n"
         "stop: 0,80",
-        expect("BOVAW32", "buy", "1.04-1.06", ("1.15", "3.00"), "0.80", kind="Swing Trade"),
+        expect(
+            "BOVAW32",
+            "buy",
+            "1.04-1.06",
+            ("1.15", "3.00"),
+            "0.80",
+            kind="Swing Trade",
+            labelled_final=True,
+        ),
         id="tpc-lower-case",
     ),
     pytest.param(
@@ -129,13 +158,21 @@ TP_CAPITAL_CASES = [
     ),
     pytest.param(
         "Position\nAtivo: WEGE3\nCompra: 40,00\nAlvo final: 48,00\nStop: 36,00",
-        expect("WEGE3", "buy", "40.00", ("48.00",), "36.00", kind="Position"),
+        expect("WEGE3", "buy", "40.00", ("48.00",), "36.00", kind="Position", labelled_final=True),
         id="tpc-position-english",
     ),
     pytest.param(
         "\n\n  🟢  Swing Trade  \n\n\n   Ativo :   BOVAW32   \n\n Compra :  1,04   a   1,06 \n\n"
         " Alvo 1 :  1,15\n\nAlvo final :3,00\n\n\nStop:0,80\n\n",
-        expect("BOVAW32", "buy", "1.04-1.06", ("1.15", "3.00"), "0.80", kind="Swing Trade"),
+        expect(
+            "BOVAW32",
+            "buy",
+            "1.04-1.06",
+            ("1.15", "3.00"),
+            "0.80",
+            kind="Swing Trade",
+            labelled_final=True,
+        ),
         id="tpc-extra-blank-lines-and-spaces",
     ),
     pytest.param(
@@ -169,12 +206,20 @@ TP_CAPITAL_CASES = [
     ),
     pytest.param(
         "Ativo: BOVAW32\nCompra: 1,04 a 1,06\nAlvo 1: 1,15\nAlvo final: 3,00\nStop: 0,80",
-        expect("BOVAW32", "buy", "1.04-1.06", ("1.15", "3.00"), "0.80"),
+        expect("BOVAW32", "buy", "1.04-1.06", ("1.15", "3.00"), "0.80", labelled_final=True),
         id="tpc-no-type-line",
     ),
     pytest.param(
         "🟢Swing Trade\nAtivo: BOVAW32\nCompra: 1,04 a 1,06\nAlvo final: 3,00\nStop: 0,80",
-        expect("BOVAW32", "buy", "1.04-1.06", ("3.00",), "0.80", kind="Swing Trade"),
+        expect(
+            "BOVAW32",
+            "buy",
+            "1.04-1.06",
+            ("3.00",),
+            "0.80",
+            kind="Swing Trade",
+            labelled_final=True,
+        ),
         id="tpc-only-final-target",
     ),
     pytest.param(
@@ -188,10 +233,10 @@ TP_CAPITAL_CASES = [
             "0.80",
             kind="Swing Trade",
             t1="1.15",
-            t2=None,
+            t2="2.15",
             final="2.15",
         ),
-        id="tpc-no-final-label-last-is-final",
+        id="tpc-alvo-1-2-no-final-fills-target-2-and-final",
     ),
     pytest.param(
         "🟢Swing Trade\nAtivo: BOVAW32\nCompra: 1,04 a 1,06\nAlvo final: 3,00\nAlvo 1: 1,15\n"
@@ -211,12 +256,20 @@ TP_CAPITAL_CASES = [
     ),
     pytest.param(
         "Ativo: BOVAW32\nCompra: 1,04 a 1,06\nAlvo 1: 1,15\nAlvo final: 3,00",
-        expect("BOVAW32", "buy", "1.04-1.06", ("1.15", "3.00")),
+        expect("BOVAW32", "buy", "1.04-1.06", ("1.15", "3.00"), labelled_final=True),
         id="tpc-no-stop",
     ),
     pytest.param(
         "🔴Day Trade\nativo: petr4\nvenda: 38,50\nalvo 1: 37,80\nalvo final: 36,90\nstop: 39,20",
-        expect("PETR4", "sell", "38.50", ("37.80", "36.90"), "39.20", kind="Day Trade"),
+        expect(
+            "PETR4",
+            "sell",
+            "38.50",
+            ("37.80", "36.90"),
+            "39.20",
+            kind="Day Trade",
+            labelled_final=True,
+        ),
         id="tpc-venda-sell",
     ),
     pytest.param(
@@ -287,6 +340,31 @@ TP_CAPITAL_CASES = [
         id="tpc-stop-gain-is-target",
     ),
     pytest.param(
+        "🟢Swing Trade\n\nAtivo: PETR4\nCompra: 36,20",
+        expect("PETR4", "buy", "36.20", kind="Swing Trade"),
+        id="tpc-issue-entry-only-ativo-compra-is-a-signal",
+    ),
+    pytest.param(
+        "Ativo: VALE3\nCompra: 61,50 a 62,10",
+        expect("VALE3", "buy", "61.50-62.10"),
+        id="tpc-issue-entry-only-range",
+    ),
+    pytest.param(
+        "🟢Swing Trade\nAtivo: BOVAW32\nCompra: 1,04 a 1,06\nAlvo 1: 1,15",
+        expect("BOVAW32", "buy", "1.04-1.06", ("1.15",), kind="Swing Trade", t1="1.15", t2=None),
+        id="tpc-issue-alvo-1-only-fills-target-1-and-final",
+    ),
+    pytest.param(
+        "Ativo: WEGE3\nCompra: 38,00 a 38,40\nAlvo 1: 40,00\nAlvo 2: 42,50\nStop: 36,00",
+        expect("WEGE3", "buy", "38.00-38.40", ("40.00", "42.50"), "36.00"),
+        id="tpc-issue-alvo-1-2-fills-target-2",
+    ),
+    pytest.param(
+        "Ativo: BOVAW32\nCompra: a mercado\nAlvo 1: 1,15\nStop: 0,80",
+        expect("BOVAW32", "buy", "", ("1.15",), "0.80", t2=None),
+        id="tpc-market-order-no-entry-price",
+    ),
+    pytest.param(
         "Ativo: ABCD3\nCompra: 10\nAlvos:\n🎯 11\n🎯 12,5\nStop: 9",
         expect("ABCD3", "buy", "10", ("11", "12.5"), "9"),
         id="tpc-alvos-on-following-lines",
@@ -315,18 +393,18 @@ OTHER_FORMAT_CASES = [
     ),
     pytest.param(
         "📉 SHORT ETH/USDT\nEntry zone: 3200 – 3250\nTargets: 3100, 3000, 2900\nStop loss: 3350",
-        expect("ETH/USDT", "sell", "3200-3250", ("3100", "3000", "2900"), "3350"),
+        expect("ETHUSDT", "sell", "3200-3250", ("3100", "3000", "2900"), "3350"),
         id="crypto-short-header-targets-comma-list",
     ),
     pytest.param(
         "BTC/USDT Entry 64000 TP 65000 SL 63000",
-        expect("BTC/USDT", "buy", "64000", ("65000",), "63000"),
+        expect("BTCUSDT", "buy", "64000", ("65000",), "63000"),
         id="crypto-one-line",
     ),
     pytest.param(
         "Coin: #SOL/USDT\nBuy zone: 145 to 150\nTP1 160 TP2 170 TP3 180 TP4 190 TP5 200\nSL 135",
         expect(
-            "SOL/USDT",
+            "SOLUSDT",
             "buy",
             "145-150",
             ("160", "170", "180", "190", "200"),
@@ -339,12 +417,12 @@ OTHER_FORMAT_CASES = [
     ),
     pytest.param(
         "BTC/USDT\nEntry: 64000\nTargets:\n1) 65000\n2) 66000\n3) 67000\nSL: 62000",
-        expect("BTC/USDT", "buy", "64000", ("65000", "66000", "67000"), "62000"),
+        expect("BTCUSDT", "buy", "64000", ("65000", "66000", "67000"), "62000"),
         id="crypto-targets-enumerated-lines",
     ),
     pytest.param(
         "1️⃣ BTC/USDT\nEntry: 100\nTargets\n1️⃣ 110\n2️⃣ 120\nSL: 90",
-        expect("BTC/USDT", "buy", "100", ("110", "120"), "90"),
+        expect("BTCUSDT", "buy", "100", ("110", "120"), "90"),
         id="crypto-targets-keycap-lines",
     ),
     pytest.param(
@@ -361,7 +439,7 @@ OTHER_FORMAT_CASES = [
     ),
     pytest.param(
         "SHIB/USDT\nBuy: 0.00001234\nTargets:\n1) 0.0000130\n2) 0.0000140\nSL: 0.0000115",
-        expect("SHIB/USDT", "buy", "0.00001234", ("0.0000130", "0.0000140"), "0.0000115"),
+        expect("SHIBUSDT", "buy", "0.00001234", ("0.0000130", "0.0000140"), "0.0000115"),
         id="crypto-tiny-decimals",
     ),
     pytest.param(
@@ -378,13 +456,13 @@ OTHER_FORMAT_CASES = [
     pytest.param(
         "Position: Long\nSymbol: XAUUSD\nEntry price: 2,350.5\nTP 1: 2,360\nTP 2: 2,375\n"
         "TP final: 2,400\nStop-Loss: 2,340",
-        expect("XAUUSD", "buy", "2350.5", ("2360", "2375", "2400"), "2340"),
+        expect("XAUUSD", "buy", "2350.5", ("2360", "2375", "2400"), "2340", labelled_final=True),
         id="gold-position-side-meta-tp-final",
     ),
     pytest.param(
         "S/L: 90\nEntry: 100\nTP1: 110\nFinal target: 130\nTP2: 120\nPair: BTC/USDT",
         expect(
-            "BTC/USDT",
+            "BTCUSDT",
             "buy",
             "100",
             ("110", "130", "120"),
@@ -397,23 +475,23 @@ OTHER_FORMAT_CASES = [
     ),
     pytest.param(
         "LONG\nPair: BTC-USDT\nEntry: 64000 - 64500\nTP1: 65000",
-        expect("BTC/USDT", "buy", "64000-64500", ("65000",)),
+        expect("BTCUSDT", "buy", "64000-64500", ("65000",)),
         id="crypto-dash-pair-no-stop",
     ),
     pytest.param(
         "Pair: btc / usdt\nEntry: 100\nTP: 110",
-        expect("BTC/USDT", "buy", "100", ("110",)),
+        expect("BTCUSDT", "buy", "100", ("110",)),
         id="crypto-lower-case-spaced-pair",
     ),
     pytest.param(
         "**Par:** BTC/USDT\n**Direção:** SHORT\n**Entrada:** 64.250\n**Alvos:** 63.000 / 62.000\n"
         "**Stop:** 65.500",
-        expect("BTC/USDT", "sell", "64250", ("63000", "62000"), "65500"),
+        expect("BTCUSDT", "sell", "64250", ("63000", "62000"), "65500"),
         id="crypto-portuguese-markdown-direction",
     ),
     pytest.param(
         "Par: BTC/USDT\nTipo: Futuros\nEntrada: 64.250,50\nAlvos: 65.000 - 66.000\nStop: 63.000",
-        expect("BTC/USDT", "buy", "64250.50", ("65000", "66000"), "63000", kind="Futures"),
+        expect("BTCUSDT", "buy", "64250.50", ("65000", "66000"), "63000", kind="Futures"),
         id="crypto-portuguese-thousands-dots",
     ),
     pytest.param(
@@ -424,17 +502,17 @@ OTHER_FORMAT_CASES = [
     ),
     pytest.param(
         "ETH/USDT\nEntry: 3200\nTP: 3100\nSL: 3300",
-        expect("ETH/USDT", "sell", "3200", ("3100",), "3300"),
+        expect("ETHUSDT", "sell", "3200", ("3100",), "3300"),
         id="crypto-side-inferred-from-prices",
     ),
     pytest.param(
         "Buy BTC/USDT at 64000\nTP: 66000\nSL: 62000",
-        expect("BTC/USDT", "buy", "64000", ("66000",), "62000"),
+        expect("BTCUSDT", "buy", "64000", ("66000",), "62000"),
         id="crypto-buy-pair-at-price",
     ),
     pytest.param(
         "BTC/USDT\nEntry 1: 100\nEntry 2: 95\nTP: 110\nSL: 90",
-        expect("BTC/USDT", "buy", "95-100", ("110",), "90"),
+        expect("BTCUSDT", "buy", "95-100", ("110",), "90"),
         id="crypto-numbered-entries",
     ),
     pytest.param(
@@ -444,17 +522,17 @@ OTHER_FORMAT_CASES = [
     ),
     pytest.param(
         "TP Capital\nBTC/USDT\nEntry: 100\nTP: 120\nSL: 90",
-        expect("BTC/USDT", "buy", "100", ("120",), "90"),
+        expect("BTCUSDT", "buy", "100", ("120",), "90"),
         id="crypto-channel-name-line",
     ),
     pytest.param(
         "Moeda: 1INCH/USDT\nEntry: 0.35\nTP: 0.40",
-        expect("1INCH/USDT", "buy", "0.35", ("0.40",)),
+        expect("1INCHUSDT", "buy", "0.35", ("0.40",)),
         id="crypto-digit-led-base",
     ),
     pytest.param(
         "BTC/USDT\nEntry: 100\nExit: 120\nStop: 90",
-        expect("BTC/USDT", "buy", "100", ("120",), "90"),
+        expect("BTCUSDT", "buy", "100", ("120",), "90"),
         id="exit-label-is-target-not-close",
     ),
     pytest.param(
@@ -489,7 +567,7 @@ OTHER_FORMAT_CASES = [
     ),
     pytest.param(
         "EUR/USD\nSell zone: 1.0850 - 1.0870\nTP1: 1.0800\nTP2: 1.0750\nSL: 1.0920",
-        expect("EUR/USD", "sell", "1.0850-1.0870", ("1.0800", "1.0750"), "1.0920"),
+        expect("EURUSD", "sell", "1.0850-1.0870", ("1.0800", "1.0750"), "1.0920"),
         id="forex-sell-zone",
     ),
     pytest.param(
@@ -504,7 +582,7 @@ OTHER_FORMAT_CASES = [
     ),
     pytest.param(
         "Entry: 100 SL 90 TP 110 Pair: AVAX/USDT",
-        expect("AVAX/USDT", "buy", "100", ("110",), "90"),
+        expect("AVAXUSDT", "buy", "100", ("110",), "90"),
         id="inline-labels-any-order",
     ),
 ]
@@ -612,7 +690,7 @@ NOT_SIGNAL_CASES = [
     pytest.param("Close BTC/USDT now", "follow-up notice: close position", id="close-now"),
     pytest.param("Encerrar posição", "follow-up notice: close position", id="encerrar"),
     pytest.param("Fechar", "follow-up notice: close position", id="fechar"),
-    pytest.param("Fechar 50% da posição agora", "follow-up notice: close position", id="fechar-50"),
+    pytest.param("Fechar 50% da posição agora", "follow-up notice: partial profit", id="fechar-50"),
     pytest.param("Posição encerrada com lucro", "follow-up notice: close position", id="encerrada"),
     pytest.param("Closed at +15% profit", "follow-up notice: close position", id="closed"),
     pytest.param("Exit now", "follow-up notice: close position", id="exit-now"),
@@ -640,7 +718,7 @@ NOT_SIGNAL_CASES = [
     pytest.param(
         TPC + "\n\nAlvo 1 atingido ✅", "follow-up notice: target hit", id="quoted-signal-with-hit"
     ),
-    pytest.param("TP 2 ✅", "chatter: no entry, target or stop", id="target-index-only"),
+    pytest.param("TP 2 ✅", "follow-up notice: target hit", id="target-index-only"),
     pytest.param("Bom dia pessoal", "chatter: no entry, target or stop", id="bom-dia"),
     pytest.param(
         "Mercado hoje: Ibovespa sobe 1,2% puxado por bancos, dólar a 5,20",
@@ -734,12 +812,12 @@ INVALID_CASES = [
         id="no-entry",
     ),
     pytest.param(
-        "Ativo: BOVAW32\nEntrada: a mercado\nAlvo: 1,20\nStop: 0,80",
+        "Ativo: BOVAW32\nAlvo: 1,20\nStop: 0,80",
         "no entry price",
         id="entry-without-price",
     ),
     pytest.param(
-        "Ativo: BOVAW32\nCompra: 1,04",
+        "BOVAW32 compra 1,04",
         "no target or stop",
         id="no-target-no-stop",
     ),
@@ -772,18 +850,138 @@ ASSET_CASES = [
     pytest.param("ativo: bovaw32", "BOVAW32", id="label-lower"),
     pytest.param("#BTCUSDT", "BTCUSDT", id="hashtag-no-slash"),
     pytest.param("BTCUSDT", "BTCUSDT", id="bare-pair-no-slash"),
-    pytest.param("BTC/USDT", "BTC/USDT", id="slash-pair"),
-    pytest.param("#BTC/USDT", "BTC/USDT", id="hashtag-slash-pair"),
-    pytest.param("BTC-USDT", "BTC/USDT", id="dash-pair"),
-    pytest.param("BTC_USDT", "BTC/USDT", id="underscore-pair"),
-    pytest.param("Par: btc / usdt", "BTC/USDT", id="spaced-lower-pair"),
+    pytest.param("BTC/USDT", "BTCUSDT", id="slash-pair"),
+    pytest.param("#BTC/USDT", "BTCUSDT", id="hashtag-slash-pair"),
+    pytest.param("BTC-USDT", "BTCUSDT", id="dash-pair"),
+    pytest.param("BTC_USDT", "BTCUSDT", id="underscore-pair"),
+    pytest.param("Par: btc / usdt", "BTCUSDT", id="spaced-lower-pair"),
     pytest.param("$AAPL", "AAPL", id="dollar-ticker"),
     pytest.param("PETR4", "PETR4", id="b3-ticker"),
     pytest.param("EURUSD", "EURUSD", id="forex"),
     pytest.param("🔥 VIP SIGNAL 🔥\n#VIP #signal\nAtivo: ITUB4", "ITUB4", id="keywords-skipped"),
-    pytest.param("#BTCUSDT\nPar: ETH/USDT", "ETH/USDT", id="label-beats-hashtag"),
+    pytest.param("#BTCUSDT\nPar: ETH/USDT", "ETHUSDT", id="label-beats-hashtag"),
     pytest.param("LONG $BTC", "BTC", id="side-word-is-not-asset"),
 ]
+
+
+# ------------------------------------------------------------------ issue 9 format families
+
+ISSUE_FORMAT_CASES = [
+    pytest.param(
+        "XAUUSD BUY NOW\nTP 2350\nTP 2355\nSL 2330",
+        expect("XAUUSD", "buy", "", ("2350", "2355"), "2330"),
+        id="market-order-no-entry-price",
+    ),
+    pytest.param(
+        "Buy TATASTEEL CMP 152.40\nTarget 158 / 163 / 170\nSL 147",
+        expect("TATASTEEL", "buy", "152.40", ("158", "163", "170"), "147"),
+        id="cmp-with-price",
+    ),
+    pytest.param(
+        "🔥 GOLD buy limit @ 2331.50/32.50\nT.P 1 ➜ 2336\nT.P 2 ➜ 2341\nS.L ➜ 2325 (65 pips)",
+        expect("XAUUSD", "buy", "2331.50-2332.50", ("2336", "2341"), "2325"),
+        id="nickname-pending-shorthand-dotted-labels-pips",
+    ),
+    pytest.param(
+        "eur gbp sell 0.8560 - 0.8565\nTP¹ 0.8540 TP² 0.8520\nSL 0.8590 | RR 1:2 | lot 0.05",
+        expect("EURGBP", "sell", "0.8560-0.8565", ("0.8540", "0.8520"), "0.8590"),
+        id="spaced-pair-superscripts-annotations",
+    ),
+    pytest.param(
+        "Gbp/Cad BUY 1.7420\nTP ➊ 1.7460\nTP ➋ 1.7500\nSL 1.7380",
+        expect("GBPCAD", "buy", "1.7420", ("1.7460", "1.7500"), "1.7380"),
+        id="slashed-pair-dingbat-indexes",
+    ),
+    pytest.param(
+        "Euro / US Dollar SELL 1.0910\nTarget1# 1.0880\nTarget2# 1.0850\nStop/Loss 1.0945",
+        expect("EURUSD", "sell", "1.0910", ("1.0880", "1.0850"), "1.0945"),
+        id="currency-names-hash-glued-labels",
+    ),
+    pytest.param(
+        "US30 SELL 39480\n🎯 39410\n🎯 39340\n🛑 39570",
+        expect("US30", "sell", "39480", ("39410", "39340"), "39570"),
+        id="index-emoji-labels",
+    ),
+    pytest.param(
+        "$XYZ buy 120-130 sats\nTargets 150 / 180\nStop loss 100",
+        expect(
+            "XYZBTC", "buy", "0.00000120-0.00000130", ("0.00000150", "0.00000180"), "0.00000100"
+        ),
+        id="satoshis-are-the-btc-pair",
+    ),
+    pytest.param(
+        "𝐁𝐔𝐘 𝐆𝐁𝐏𝐔𝐒𝐃 𝟏.𝟐𝟕𝟏𝟎\n𝐓𝐏𝟏 𝟏.𝟐𝟕𝟒𝟎\n𝐒𝐋 𝟏.𝟐𝟔𝟖𝟎",
+        expect("GBPUSD", "buy", "1.2710", ("1.2740",), "1.2680"),
+        id="mathematical-bold",
+    ),
+    pytest.param(
+        "ＥＵＲＵＳＤ ＳＥＬＬ １．０９００\nＴＰ １．０８７０\nＳＬ １．０９３０",
+        expect("EURUSD", "sell", "1.0900", ("1.0870",), "1.0930"),
+        id="fullwidth",
+    ),
+    pytest.param(
+        "طلا خرید\nورود: ۲۳۴۰٫۵\nتارگت ۱: ۲۳۵۰\nحد ضرر: ۲۳۳۰",
+        expect("XAUUSD", "buy", "2340.5", ("2350",), "2330"),
+        id="persian-digits-and-words",
+    ),
+    pytest.param(
+        "📉 Продажа ЗОЛОТО\nТочка входа: 2388\nТейк-профит 1: 2382\nСтоп-лосс: 2396",
+        expect("XAUUSD", "sell", "2388", ("2382",), "2396"),
+        id="russian",
+    ),
+    pytest.param(
+        "#BTCUSDT LONG\nGiriş: 64.250\nHedef 1: 65.000\nZarar durdur: 63.000",
+        expect("BTCUSDT", "buy", "64250", ("65000",), "63000"),
+        id="turkish-dot-thousands",
+    ),
+    pytest.param(
+        "Oro venta 2390 - 2395\nObjetivo 1: 2380\nStop loss: 2402",
+        expect("XAUUSD", "sell", "2390-2395", ("2380",), "2402"),
+        id="spanish",
+    ),
+    pytest.param(
+        "BTCUSDT long 64k-65k, tp 68k/70k, sl 62k",
+        expect("BTCUSDT", "buy", "64000-65000", ("68000", "70000"), "62000"),
+        id="thousands-suffix",
+    ),
+    pytest.param(
+        "NAS100 buy 18150\nTP1/TP2/TP3: 18220/18300/18420\nSL: 18060",
+        expect("NAS100", "buy", "18150", ("18220", "18300", "18420"), "18060"),
+        id="numbered-target-list",
+    ),
+    pytest.param(
+        "GOLD SELL 2396\nTP1 2391\nTP2 2386\nTP3 open\nSL 2404",
+        expect("XAUUSD", "sell", "2396", ("2391", "2386"), "2404"),
+        id="tp-open-is-no-price",
+    ),
+]
+
+ISSUE_NOT_SIGNAL_CASES = [
+    pytest.param("Gold hit TP1 ✅ +50 pips", id="hit-result"),
+    pytest.param("GOLD BUY 2341\nTP1 2345 ✅ +40 pips\nTP2 2350 ✅", id="quoted-with-hits"),
+    pytest.param("Move SL to entry on GBPJPY", id="stop-move"),
+    pytest.param("Цель 2 взята по EURUSD ✅ +45 пунктов", id="russian-hit"),
+    pytest.param("EURUSD hedef 1 ulaştı ✅", id="turkish-hit"),
+    pytest.param("Sinal encerrado: BOVAW32 compra 1,04 → venda 1,15 (+10,6%)", id="summary"),
+    pytest.param(
+        "2024-06-03 EURUSD BUY 1.0840 closed 1.0890 +50\n2024-06-04 GOLD SELL 2372 closed 2361",
+        id="trade-history",
+    ),
+    pytest.param("Gold is testing 2350 resistance; a breakout could reach 2370.", id="analysis"),
+    pytest.param("US30 sell: +180 points and counting, TP3 at 39150", id="running-result"),
+]
+
+
+@pytest.mark.parametrize(("text", "want"), ISSUE_FORMAT_CASES)
+def test_issue_format_families(text: str, want: dict[str, Any]) -> None:
+    assert_signal(text, want)
+
+
+@pytest.mark.parametrize("text", ISSUE_NOT_SIGNAL_CASES)
+def test_issue_non_signals_stay_non_signals(text: str) -> None:
+    got = parse_signal(text)
+    assert isinstance(got, NotASignal), got
+    assert got.status == "not_signal"
 
 
 @pytest.mark.parametrize(("text", "want"), TP_CAPITAL_CASES + OTHER_FORMAT_CASES)
@@ -829,42 +1027,36 @@ def test_asset_normalisation(header: str, asset: str) -> None:
 
 # ------------------------------------------------------------------ target semantics
 
-D = Decimal
+ENTRY = "Ativo: ABCD3\nCompra: 10\nStop: 9\n"
 
 
 @pytest.mark.parametrize(
-    ("targets", "final_index", "t1", "t2", "final"),
+    ("targets", "t1", "t2", "final"),
     [
-        pytest.param((), None, None, None, None, id="none"),
-        pytest.param(("3",), None, None, None, "3", id="single-is-final"),
-        pytest.param(("1", "3"), None, "1", None, "3", id="two"),
-        pytest.param(("1", "2", "3"), None, "1", "2", "3", id="alvo-1-2-final"),
-        pytest.param(("1", "2", "3", "4", "5"), None, "1", "2", "5", id="tp1-to-tp5"),
-        pytest.param(("3", "1", "2"), 0, "1", "2", "3", id="labelled-final-first"),
-        pytest.param(("1", "3", "2"), 1, "1", "2", "3", id="labelled-final-middle"),
-        pytest.param(("1", "2"), 7, "1", None, "2", id="out-of-range-index-means-last"),
+        pytest.param("", None, None, None, id="none"),
+        pytest.param("Alvo 1: 11", "11", None, "11", id="alvo-1-only-is-also-final"),
+        pytest.param("Alvo 2: 12", None, "12", "12", id="alvo-2-only"),
+        pytest.param("Alvo 1: 11\nAlvo 2: 12", "11", "12", "12", id="alvo-1-2-no-final"),
+        pytest.param("Alvo final: 13", None, None, "13", id="final-only"),
+        pytest.param("Alvo 1: 11\nAlvo final: 13", "11", None, "13", id="alvo-1-and-final"),
+        pytest.param("Alvo 1: 11\nAlvo 2: 12\nAlvo final: 13", "11", "12", "13", id="tpc"),
+        pytest.param("Alvo final: 13\nAlvo 1: 11\nAlvo 2: 12", "11", "12", "13", id="final-first"),
+        pytest.param("Alvo 2: 12\nAlvo 1: 11", "11", "12", "11", id="numbers-not-order"),
+        pytest.param("Alvo: 11", "11", None, "11", id="one-unnumbered"),
+        pytest.param("Alvos: 11 / 12 / 13", "11", "12", "13", id="unnumbered-list"),
+        pytest.param("Alvos: 11 / 12\nAlvo final: 13", "11", "12", "13", id="list-and-final"),
+        pytest.param("TP1 11\nTP2 12\nTP3 13\nTP4 14", "11", "12", "14", id="tp1-to-tp4"),
+        pytest.param("TP² 12\nTP¹ 11", "11", "12", "11", id="superscript-indexes"),
     ],
 )
-def test_target_semantics(
-    targets: tuple[str, ...],
-    final_index: int | None,
-    t1: str | None,
-    t2: str | None,
-    final: str | None,
+def test_target_fields_follow_the_labels(
+    targets: str, t1: str | None, t2: str | None, final: str | None
 ) -> None:
-    sig = Signal(
-        asset="X",
-        signal_type="Unspecified",
-        side="buy",
-        buy_min=D("0.5"),
-        buy_max=D("0.5"),
-        targets=tuple(D(t) for t in targets),
-        stop=None,
-        final_index=final_index,
-    )
-    assert sig.target_1 == (None if t1 is None else D(t1))
-    assert sig.target_2 == (None if t2 is None else D(t2))
-    assert sig.target_final == (None if final is None else D(final))
+    got = parse_signal(ENTRY + targets)
+    assert isinstance(got, Signal), got
+    assert _text(got.target_1) == t1
+    assert _text(got.target_2) == t2
+    assert _text(got.target_final) == final
 
 
 def test_signal_is_frozen_with_slots_and_json_ready() -> None:
@@ -912,6 +1104,24 @@ def _random_text(rng: random.Random) -> str:
         lambda: chr(rng.randint(0x1F300, 0x1FAFF)),
         lambda: rng.choice(["\n", " ", ",", ".", ":", "-", "/", "%", "(", ")", "#", "$", "_"]),
         lambda: rng.choice(["Alvo 1", "TP", "SL", "Stop", "Compra", "Entry", "BTC/USDT", "0,5"]),
+        lambda: rng.choice(
+            [
+                "TP¹",
+                "T.P",
+                "➊",
+                "1️⃣",
+                "🎯",
+                "🛑",
+                "✅",
+                "۱۲۳٫۵",
+                "٢٣٤٠",
+                "𝐁𝐔𝐘",
+                "ＴＰ",
+                "sats",
+                "64k",
+            ]
+        ),
+        lambda: rng.choice(["Тейк", "حد ضرر", "Hedef", "ALIŞ", "gold", "eur gbp", "x20", "1:3"]),
         lambda: str(rng.randint(0, 10**6)),
     ]
     return "".join(rng.choice(pools)() for _ in range(rng.randint(0, 200)))
@@ -978,10 +1188,10 @@ def test_non_string_input_is_not_a_signal(value: object) -> None:
 
 
 def test_internal_error_becomes_not_a_signal(monkeypatch: pytest.MonkeyPatch) -> None:
-    def boom(lines: list[str]) -> None:
+    def boom(*args: object) -> None:
         raise RuntimeError("bug")
 
-    monkeypatch.setattr(signals, "_scan", boom)
+    monkeypatch.setattr(signals, "assign", boom)
     assert parse_signal("Ativo: X\nCompra: 1\nAlvo: 2") == NotASignal(
         "not_signal", "parser error: RuntimeError"
     )
