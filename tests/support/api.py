@@ -44,8 +44,15 @@ async def serve_api(env: dict[str, str], registry: CollectorRegistry) -> AsyncIt
 class ApiProcess:
     """`python -m app api` as a child process, on its own port."""
 
-    def __init__(self, env: dict[str, str], port: int | None = None, log_path: Path | None = None):
+    def __init__(
+        self,
+        env: dict[str, str],
+        port: int | None = None,
+        log_path: Path | None = None,
+        args: tuple[str, ...] = (),
+    ):
         self.port = port or free_port()
+        self.args = args
         self.env = {**os.environ, **env, "PORT": str(self.port), "PYTHONPATH": str(REPO)}
         self.log_path = log_path
         self.process: subprocess.Popen[bytes] | None = None
@@ -57,7 +64,7 @@ class ApiProcess:
     def start(self, wait: bool = True, timeout: float = 20.0) -> ApiProcess:
         out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "app", "api", "--address", "127.0.0.1"],
+            [sys.executable, "-m", "app", "api", "--address", "127.0.0.1", *self.args],
             env=self.env,
             stdout=out,
             stderr=subprocess.STDOUT,
