@@ -7,6 +7,8 @@ import decimal
 import json
 from typing import Any
 
+import orjson
+
 
 def _default(value: Any) -> Any:
     if isinstance(value, decimal.Decimal):
@@ -24,3 +26,15 @@ def _default(value: Any) -> Any:
 
 def dumps(value: Any) -> str:
     return json.dumps(value, default=_default, ensure_ascii=False, separators=(",", ":"))
+
+
+def dumps_bytes(value: Any) -> bytes:
+    """dumps() as UTF-8, through orjson (several times faster on answers of many rows).
+
+    orjson refuses some values the standard encoder takes (integers beyond 64
+    bits, non-string keys); those answers fall back to dumps().
+    """
+    try:
+        return orjson.dumps(value, default=_default, option=orjson.OPT_NAIVE_UTC)
+    except TypeError:  # orjson.JSONEncodeError is a TypeError
+        return dumps(value).encode()
