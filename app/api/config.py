@@ -22,6 +22,7 @@ class ApiConfig:
     trust_proxy: bool
     db_pool_max: int
     parse_workers: int
+    workers: int = 1
 
     @classmethod
     def from_env(cls, env: Env | None = None) -> ApiConfig:
@@ -47,4 +48,5 @@ class ApiConfig:
             parse_workers=env.int(
                 "PARSE_WORKERS", 1 if (os.cpu_count() or 1) > 1 else 0, minimum=0, maximum=64
             ),
+            workers=env.int("API_WORKERS", 1, minimum=1, maximum=64),
         )

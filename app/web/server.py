@@ -14,14 +14,19 @@ log = logging.getLogger(__name__)
 
 
 def listen(
-    app: tornado.web.Application, port: int, address: str = "", *, xheaders: bool = False
+    app: tornado.web.Application,
+    port: int,
+    address: str = "",
+    *,
+    xheaders: bool = False,
+    reuse_port: bool = False,
 ) -> tornado.httpserver.HTTPServer:
     # Bodies above each handler's own limit are answered 413 by the handler;
     # the server limit only stops absurd uploads from being buffered at all.
     server = tornado.httpserver.HTTPServer(
         app, xheaders=xheaders, max_body_size=64 * 1024 * 1024, idle_connection_timeout=75
     )
-    server.listen(port, address, reuse_port=False)
+    server.listen(port, address, reuse_port=reuse_port)
     return server
 
 
