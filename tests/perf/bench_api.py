@@ -153,6 +153,8 @@ def wrk(url: str, script: Path, clients: int, seconds: int) -> dict[str, float]:
         "-d",
         f"{seconds}s",
         "--latency",
+        "--timeout",
+        "30s",  # a 500-message batch may take longer than wrk's 2 s default
         "-s",
         str(script),
         url,
