@@ -113,6 +113,10 @@ class BaseHandler(tornado.web.RequestHandler):
         if self.rate_limited:
             self.apply_rate_limit(self.rate_limiter(), self.client_address())
 
+    def compute_etag(self) -> str | None:
+        # Answers are Cache-Control: no-store, so an ETag (a SHA-1 of every body) buys nothing.
+        return None
+
     def rate_limiter(self) -> RateLimiter:
         return self.settings["rate_limiter"]
 
