@@ -56,8 +56,13 @@ def routes() -> list[Any]:
 
 
 def make_app(
-    config: ApiConfig, *, pool: aiopg.Pool, registry: CollectorRegistry
+    config: ApiConfig,
+    *,
+    pool: aiopg.Pool,
+    registry: CollectorRegistry,
+    exposition: CollectorRegistry | None = None,
 ) -> tornado.web.Application:
+    """`registry` holds the metrics; /metrics shows `exposition` (default: the same)."""
     metrics = ApiMetrics(registry)
     window = config.rate_limit_window_ms / 1000
     ctx = ApiContext(
@@ -69,7 +74,10 @@ def make_app(
         ingest_limiter=RateLimiter(config.ingest_rate_limit_max, window),
         coalescer=IngestCoalescer(
             pool,
-            max_inflight=max(1, config.db_pool_max // 2),
+            # Two statements in flight: one waiting for its commit while the next
+            # is sent. More only split the waiting requests into smaller groups,
+            # and every statement costs the api a round trip's CPU.
+            max_inflight=min(2, config.db_pool_max),
             observe=metrics.ingest_group_size.observe,
         ),
         parse_pool=ParsePool(config.parse_workers, lexicon_path=config.parser_lexicon_path),
@@ -78,7 +86,7 @@ def make_app(
     return tornado.web.Application(
         rules,
         ctx=ctx,
-        registry=registry,
+        registry=exposition or registry,
         cors=CorsPolicy(config.cors_origins),
         rate_limiter=ctx.limiter,
         openapi=build_spec(),

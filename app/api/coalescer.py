@@ -38,10 +38,25 @@ class IngestCoalescer:
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def submit(self, record: IngestRecord) -> StoreOutcome:
+        if not self._pending and self._inflight < self._max_inflight:
+            return await self._store_alone(record)
         future: asyncio.Future[StoreOutcome] = asyncio.get_running_loop().create_future()
         self._pending.append((record, future))
         self._flush_what_we_can()
         return await future
+
+    async def _store_alone(self, record: IngestRecord) -> StoreOutcome:
+        """Nothing is waiting: store now, in the caller's coroutine (no task, no future)."""
+        self._inflight += 1
+        try:
+            self._observe(1)
+            if record.index != 0:
+                record = dataclasses.replace(record, index=0)
+            outcomes = await store_records(self._pool, [record])
+            return outcomes.get(0, DUPLICATE)
+        finally:
+            self._inflight -= 1
+            self._flush_what_we_can()
 
     def _flush_what_we_can(self) -> None:
         while self._pending and self._inflight < self._max_inflight:

@@ -23,6 +23,7 @@ class ApiConfig:
     trust_proxy: bool
     db_pool_max: int
     parse_workers: int
+    workers: int = 1
     # The operator's extra parser words (labels, instrument aliases); None: built-in only.
     parser_lexicon_path: str | None = None
 
@@ -50,6 +51,7 @@ class ApiConfig:
             parse_workers=env.int(
                 "PARSE_WORKERS", 1 if (os.cpu_count() or 1) > 1 else 0, minimum=0, maximum=64
             ),
+            workers=env.int("API_WORKERS", 1, minimum=1, maximum=64),
             parser_lexicon_path=lexicon_path(env),
         )
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+import orjson
 from marshmallow import ValidationError
 
 from app.api.schemas import IngestMessageSchema
@@ -180,5 +180,5 @@ def prepare_batch(items: list[Any]) -> PreparedBatch:
         except ValidationError as exc:
             invalid[index] = exc.messages
     survivors, _ = collapse_batch(records)
-    payload = json.dumps([r.row() for r in survivors], ensure_ascii=False)
+    payload = orjson.dumps([r.row() for r in survivors]).decode()
     return PreparedBatch(records, invalid, [r.index for r in survivors], payload)

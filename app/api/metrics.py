@@ -66,7 +66,10 @@ class ApiMetrics:
             buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256, 500),
         )
         self.db_up = Gauge(
-            "api_timescaledb_up", "1 when the last database check succeeded", registry=registry
+            "api_timescaledb_up",
+            "1 when the last database check succeeded",
+            registry=registry,
+            multiprocess_mode="livemostrecent",  # with `api --workers N`: the latest check
         )
         for status in INGEST_STATUSES:
             self.ingestion_requests.labels(status)

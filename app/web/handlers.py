@@ -3,6 +3,7 @@ CORS, security headers and rate limiting. Service handlers stay thin on top."""
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 import uuid
@@ -22,6 +23,16 @@ from app.web.security import SECURITY_HEADERS, CorsPolicy
 log = logging.getLogger("app.http")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _CONTENT_LENGTH = re.compile(r"^[0-9]{1,19}$")
+# Generated request ids: 32 hex digits like a uuid4, from a random per-process
+# prefix and a counter, without a call to the kernel's random source per request.
+_ID_PREFIX = uuid.uuid4().hex[:16]
+_id_counter = itertools.count()
+# Set on every answer; validated once here rather than by set_header per request.
+_DEFAULT_HEADERS = {
+    **SECURITY_HEADERS,
+    "Content-Type": "application/json; charset=utf-8",
+    "Cache-Control": "no-store",
+}
 
 
 class ApiError(Exception):
@@ -66,16 +77,15 @@ class BaseHandler(tornado.web.RequestHandler):
         self._body = bytearray()
         # Set here, not in prepare: a 405 for an unknown method is answered before prepare.
         incoming = self.request.headers.get("X-Request-Id", "")
-        self.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        self.request_id = (
+            incoming if _REQUEST_ID.match(incoming) else f"{_ID_PREFIX}{next(_id_counter):016x}"
+        )
         self.sticky_header("X-Request-Id", self.request_id)
 
     # -- plumbing -------------------------------------------------------------
     def set_default_headers(self) -> None:
         self.clear_header("Server")
-        for name, value in SECURITY_HEADERS.items():
-            self.set_header(name, value)
-        self.set_header("Content-Type", "application/json; charset=utf-8")
-        self.set_header("Cache-Control", "no-store")
+        self._headers.update(_DEFAULT_HEADERS)
 
     @property
     def cors(self) -> CorsPolicy:
@@ -166,6 +176,10 @@ class BaseHandler(tornado.web.RequestHandler):
     def on_body_too_large(self) -> None:
         """Hook for handlers that count their own outcomes."""
 
+    def compute_etag(self) -> str | None:
+        # Answers are Cache-Control: no-store, so an ETag (a SHA-1 of every body) buys nothing.
+        return None
+
     def rate_limiter(self) -> RateLimiter:
         return self.settings["rate_limiter"]
 
@@ -216,7 +230,7 @@ class BaseHandler(tornado.web.RequestHandler):
 
     def write_json(self, value: Any, status: int = 200) -> None:
         self.set_status(status)
-        self.finish(jsonutil.dumps(value))
+        self.finish(jsonutil.dumps_bytes(value))
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         exc = kwargs.get("exc_info", (None, None, None))[1]
@@ -239,7 +253,7 @@ class BaseHandler(tornado.web.RequestHandler):
         body["status"] = status_code
         body["requestId"] = self.request_id
         self.set_header("Content-Type", "application/json; charset=utf-8")
-        self.finish(jsonutil.dumps({"error": body}))
+        self.finish(jsonutil.dumps_bytes({"error": body}))
 
     def send_error(self, status_code: int = 500, **kwargs: Any) -> None:
         exc = kwargs.get("exc_info", (None, None, None))[1]
@@ -315,11 +329,17 @@ class LogsHandler(BaseHandler):
 def request_logger(histogram: Histogram) -> Callable[[tornado.web.RequestHandler], None]:
     """Tornado `log_function`: one JSON line and one histogram sample per request."""
 
+    children: dict[tuple[str, str, int], Any] = {}  # labels() takes a lock and builds a key
+
     def log_request(handler: tornado.web.RequestHandler) -> None:
         status = handler.get_status()
         duration = handler.request.request_time()
         route = getattr(handler, "route", "unmatched")
-        histogram.labels(handler.request.method or "", route, str(status)).observe(duration)
+        key = (handler.request.method or "", route, status)
+        child = children.get(key)
+        if child is None:
+            child = children[key] = histogram.labels(key[0], route, str(status))
+        child.observe(duration)
         level = logging.WARNING if status >= 500 else logging.DEBUG
         if status >= 400 and status != 404:
             level = max(level, logging.INFO)

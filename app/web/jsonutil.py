@@ -9,6 +9,8 @@ import json
 import math
 from typing import Any
 
+import orjson
+
 
 class BadJson(ValueError):
     """The body is not a JSON document this service can take; the message says why."""
@@ -65,3 +67,15 @@ def _default(value: Any) -> Any:
 
 def dumps(value: Any) -> str:
     return json.dumps(value, default=_default, ensure_ascii=False, separators=(",", ":"))
+
+
+def dumps_bytes(value: Any) -> bytes:
+    """dumps() as UTF-8, through orjson (several times faster on answers of many rows).
+
+    orjson refuses some values the standard encoder takes (integers beyond 64
+    bits, non-string keys); those answers fall back to dumps().
+    """
+    try:
+        return orjson.dumps(value, default=_default, option=orjson.OPT_NAIVE_UTC)
+    except TypeError:  # orjson.JSONEncodeError is a TypeError
+        return dumps(value).encode()

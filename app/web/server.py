@@ -77,6 +77,7 @@ def listen(
     *,
     xheaders: bool = False,
     limits: ServerLimits | None = None,
+    reuse_port: bool = False,
 ) -> tornado.httpserver.HTTPServer:
     limits = limits or ServerLimits.from_env()
     server = CappedHTTPServer(
@@ -87,7 +88,7 @@ def listen(
         idle_connection_timeout=limits.idle_timeout,
     )
     server.max_connections = limits.max_connections
-    server.listen(port, address, reuse_port=False)
+    server.listen(port, address, reuse_port=reuse_port)
     return server
 
 

@@ -1,6 +1,7 @@
 # ruff: noqa: E501  (embedded SQL and Lua are kept on one line each)
-"""Api benchmark: each figure as a ratio to pgbench running the same SQL
-against the same database in the same run.
+"""Api benchmark: each figure as a ratio to pgbench against the same database
+in the same run (a plain single-row INSERT, and the api's own statement), with
+the api's CPU time per message read from /proc.
 
     .venv/bin/python tests/perf/bench_api.py [--seconds 8]
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 import re
@@ -32,6 +34,7 @@ from app.config import DbConfig  # noqa: E402
 from app.localpg import LocalPg  # noqa: E402
 from app.migrate import migrate  # noqa: E402
 from tests.support.api import ApiProcess  # noqa: E402
+from tests.support.proctree import tree_cpu_seconds  # noqa: E402
 
 TOKEN = "bench-token-0123456789abcdefghijklmnopqrstuvwxyz"
 TEXT = (
@@ -58,15 +61,25 @@ INSERT INTO telegram_messages (channel_id, message_id, ts, text, parse_status) V
 PGBENCH_SELECT = """SELECT id, channel_id, channel_name, message_id, ts, asset, signal_type, side, buy_min, buy_max, target_1, target_2, target_final, targets, stop, raw_message, source, version, created_at, updated_at FROM tp_capital_signals ORDER BY ts DESC, id DESC LIMIT 51;
 """
 
-WRK_INGEST = """
+# Message ids: every run gets a fresh range from its first argument (wrk's Lua
+# random numbers are not seeded, so they would repeat across runs and turn
+# later runs into duplicates), every wrk thread a slice of it.
+WRK_IDS = """
+local threads = 0
+function setup(thread)
+  thread:set("tid", threads)
+  threads = threads + 1
+end
 local counter = 0
 local base = 0
-function setup(thread)
-  thread:set("base", math.random(1, 1000) * 1000000000)
-end
 function init(args)
-  base = base + math.random(1, 999999) * 1000
+  base = tonumber(args[1]) + tid * 100000000
 end
+"""
+
+WRK_INGEST = (
+    WRK_IDS
+    + """
 request = function()
   counter = counter + 1
   local body = string.format(
@@ -75,13 +88,11 @@ request = function()
   return wrk.format("POST", "/ingest", {["Content-Type"] = "application/json", ["X-Gateway-Token"] = "TOKEN"}, body)
 end
 """.replace("TEXT", TEXT.replace("\\", "\\\\")).replace("TOKEN", TOKEN)
+)
 
-WRK_BATCH = """
-local counter = 0
-local base = 0
-function init(args)
-  base = math.random(1, 1000000) * 100000
-end
+WRK_BATCH = (
+    WRK_IDS
+    + """
 request = function()
   local parts = {}
   for i = 1, 500 do
@@ -94,6 +105,7 @@ request = function()
   return wrk.format("POST", "/ingest/batch", {["Content-Type"] = "application/json", ["X-Gateway-Token"] = "TOKEN"}, body)
 end
 """.replace("TEXT", TEXT.replace("\\", "\\\\")).replace("TOKEN", TOKEN)
+)
 
 
 def pgbench(pg: LocalPg, script: Path, clients: int, seconds: int) -> float:
@@ -127,7 +139,11 @@ def _ms(value: str, unit: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
+_runs = itertools.count(int(time.time()) % 1000 * 100)
+
+
 def wrk(url: str, script: Path, clients: int, seconds: int) -> dict[str, float]:
+    """wrk's figures; the script gets a message-id range no other run of this process uses."""
     command = [
         "wrk",
         "-c",
@@ -137,9 +153,13 @@ def wrk(url: str, script: Path, clients: int, seconds: int) -> dict[str, float]:
         "-d",
         f"{seconds}s",
         "--latency",
+        "--timeout",
+        "30s",  # a 500-message batch may take longer than wrk's 2 s default
         "-s",
         str(script),
         url,
+        "--",
+        str(next(_runs) * 10_000_000_000),
     ]
     out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
@@ -201,9 +221,52 @@ def pct(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100)[int(q) - 1] if len(values) > 1 else float("nan")
 
 
+class Api:
+    """A running `tpcap api` and what it costs: messages stored and CPU used per run."""
+
+    def __init__(self, pg: LocalPg, env: dict[str, str], args: tuple[str, ...] = ()) -> None:
+        self.pg = pg
+        self.process = ApiProcess(env, args=args).start()
+        self.url = self.process.url
+
+    def stored(self) -> int:
+        return int(self.pg.psql("SELECT count(*) FROM tp_capital.telegram_messages", "bench"))
+
+    def cpu(self) -> float:
+        assert self.process.process is not None
+        return tree_cpu_seconds(self.process.process.pid)
+
+    def load(self, path: str, script: Path, clients: int, seconds: int) -> dict[str, float]:
+        """wrk against the api, with the api's CPU ms per stored message (or per request)."""
+        stored, cpu = self.stored(), self.cpu()
+        got = wrk(self.url + path, script, clients, seconds)
+        used = self.cpu() - cpu
+        messages = self.stored() - stored or got["rate"] * seconds
+        got["cpu_ms"] = used * 1000 / messages
+        got["messages"] = messages
+        return got
+
+    def stop(self) -> None:
+        self.process.stop()
+
+
+def ingest_row(label: str, got: dict[str, float], single: float, same: float) -> str:
+    return (
+        f"{label:<28} {got['rate']:>8.0f} msg/s | pgbench single-row {single:>6.0f} tps -> "
+        f"{got['rate'] / single:.2f} (target >= 0.30) | same SQL {same:>6.0f} tps -> "
+        f"{got['rate'] / same:.2f} | p50 {got['p50']:.2f} ms p99 {got['p99']:.2f} ms | "
+        f"cpu {got['cpu_ms']:.3f} ms/msg (target <= 0.40) | non-2xx {got['non2xx']:.0f}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=8)
+    parser.add_argument(
+        "--workers",
+        default="1,2",
+        help="api process counts for the scaling rows ('' skips them; needs `api --workers`)",
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("bench_api: wrk is needed: apt-get install -y wrk")
@@ -214,13 +277,14 @@ def main() -> None:
     migrate(db, "signals")
     scripts = {
         name: work / name
-        for name in ("ingest.sql", "single.sql", "select.sql", "ingest.lua", "batch.lua")
+        for name in ("ingest.sql", "single.sql", "select.sql", "ingest.lua", "batch.lua", "get.lua")
     }
     scripts["ingest.sql"].write_text(PGBENCH_INGEST)
     scripts["single.sql"].write_text(PGBENCH_SINGLE_ROW)
     scripts["select.sql"].write_text(PGBENCH_SELECT)
     scripts["ingest.lua"].write_text(WRK_INGEST)
     scripts["batch.lua"].write_text(WRK_BATCH)
+    scripts["get.lua"].write_text("")
     env = {
         **pg.env("bench"),
         "GATEWAY_SECRET_TOKEN": TOKEN,
@@ -229,63 +293,56 @@ def main() -> None:
         "RATE_LIMIT_MAX": "100000000",
         "INGEST_RATE_LIMIT_MAX": "100000000",
     }
-    api = ApiProcess(env).start()
     s = args.seconds
-    rows: list[tuple[str, str, str, str]] = []
+    rows: list[str] = []
+    api = Api(pg, env)
     try:
-        wrk(api.url, scripts["ingest.lua"], 8, 2)  # warm-up
+        wrk(api.url + "/ingest", scripts["ingest.lua"], 8, 2)  # warm-up
         for clients in (1, 8, 32):
-            base = pgbench(pg, scripts["ingest.sql"], clients, s)
-            got = wrk(api.url, scripts["ingest.lua"], clients, s)
-            rows.append(
-                (
-                    f"POST /ingest  c={clients}",
-                    f"{got['rate']:.0f} msg/s",
-                    f"pgbench same SQL {base:.0f} tps -> ratio {got['rate'] / base:.2f}"
-                    " (target >= 0.25)",
-                    f"p50 {got['p50']:.2f} ms, p99 {got['p99']:.2f} ms, non-2xx "
-                    f"{got['non2xx']:.0f}",
-                )
-            )
-        single = pgbench(pg, scripts["single.sql"], 4, s)
-        batch = wrk(api.url, scripts["batch.lua"], 4, s)
+            single = pgbench(pg, scripts["single.sql"], clients, s)
+            same = pgbench(pg, scripts["ingest.sql"], clients, s)
+            got = api.load("/ingest", scripts["ingest.lua"], clients, s)
+            rows.append(ingest_row(f"POST /ingest c={clients}", got, single, same))
+        single = pgbench(pg, scripts["single.sql"], 8, s)
+        batch = api.load("/ingest/batch", scripts["batch.lua"], 8, s)
         rows.append(
-            (
-                "POST /ingest/batch c=4 x500",
-                f"{batch['rate'] * 500:.0f} rows/s",
-                f"pgbench single-row INSERT c=4 {single:.0f} tps -> ratio "
-                f"{batch['rate'] * 500 / single:.2f} (target > 1)",
-                f"p50 {batch['p50']:.1f} ms, p99 {batch['p99']:.1f} ms",
-            )
+            f"{'POST /ingest/batch c=8 x500':<28} {batch['messages'] / s:>8.0f} rows/s | "
+            f"pgbench single-row c=8 {single:.0f} tps -> {batch['messages'] / s / single:.2f} "
+            f"(target >= 1.5) | p50 {batch['p50']:.1f} ms p99 {batch['p99']:.1f} ms | "
+            f"cpu {batch['cpu_ms']:.3f} ms/msg"
         )
         select_base = pgbench(pg, scripts["select.sql"], 8, s)
-        (work / "get.lua").write_text("")
-        reads = wrk(api.url + "/signals?limit=50", work / "get.lua", 8, s)
+        reads = api.load("/signals?limit=50", scripts["get.lua"], 8, s)
         rows.append(
-            (
-                "GET /signals?limit=50 c=8",
-                f"{reads['rate']:.0f} req/s",
-                f"pgbench same SELECT c=8 {select_base:.0f} tps -> ratio "
-                f"{reads['rate'] / select_base:.2f}",
-                f"p50 {reads['p50']:.2f} ms, p99 {reads['p99']:.2f} ms",
-            )
+            f"{'GET /signals?limit=50 c=8':<28} {reads['rate']:>8.0f} req/s | "
+            f"pgbench same SELECT {select_base:.0f} tps -> {reads['rate'] / select_base:.2f} "
+            f"(target >= 0.25) | p50 {reads['p50']:.2f} ms p99 {reads['p99']:.2f} ms"
         )
         latencies = asyncio.run(fixed_rate(api.url, 100, max(s, 10)))
         rows.append(
-            (
-                "POST /ingest at 100 req/s",
-                f"{len(latencies)} ok",
-                f"p50 {pct(latencies, 50):.2f} ms, p99 {pct(latencies, 99):.2f} ms",
-                "(target p99 < 20 ms)",
-            )
+            f"{'POST /ingest at 100 req/s':<28} {len(latencies):>8} ok | "
+            f"p50 {pct(latencies, 50):.2f} ms p99 {pct(latencies, 99):.2f} ms (target p99 < 10 ms)"
         )
     finally:
         api.stop()
+    try:
+        for workers in filter(None, args.workers.split(",")):
+            api = Api(pg, env, ("--workers", workers))
+            try:
+                wrk(api.url + "/ingest", scripts["ingest.lua"], 8, 2)  # warm-up
+                single = pgbench(pg, scripts["single.sql"], 32, s)
+                same = pgbench(pg, scripts["ingest.sql"], 32, s)
+                got = api.load("/ingest", scripts["ingest.lua"], 32, s)
+                rows.append(ingest_row(f"--workers {workers} /ingest c=32", got, single, same))
+            finally:
+                api.stop()
+    finally:
         pg.remove()
         shutil.rmtree(work, ignore_errors=True)
     print(f"\napi benchmark ({os.cpu_count()} cores, durable PostgreSQL, {s}s per run)")
+    print("cpu = utime+stime of the api's processes over the run / messages stored")
     for row in rows:
-        print("  " + " | ".join(row))
+        print("  " + row)
 
 
 if __name__ == "__main__":

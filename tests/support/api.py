@@ -50,9 +50,11 @@ class ApiProcess:
         port: int | None = None,
         log_path: Path | None = None,
         service: str = "api",
+        args: tuple[str, ...] = (),
     ):
         self.service = service
         self.port = port or free_port()
+        self.args = args
         self.env = {**os.environ, **env, "PORT": str(self.port), "PYTHONPATH": str(REPO)}
         self.log_path = log_path
         self.process: subprocess.Popen[bytes] | None = None
@@ -64,7 +66,7 @@ class ApiProcess:
     def start(self, wait: bool = True, timeout: float = 20.0) -> ApiProcess:
         out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "app", self.service, "--address", "127.0.0.1"],
+            [sys.executable, "-m", "app", self.service, "--address", "127.0.0.1", *self.args],
             env=self.env,
             stdout=out,
             stderr=subprocess.STDOUT,

