@@ -54,9 +54,10 @@ async def create_category(
     query = f"""
     INSERT INTO workspace_categories
         (name, display_name, description, color, icon, sort_order, is_active,
-         created_by, updated_by)
-    VALUES (%(name)s, %(display_name)s, %(description)s, %(color)s, %(icon)s, %(sort_order)s,
-            %(is_active)s, %(actor)s, %(actor)s)
+         created_by, updated_by, created_at, updated_at)
+    SELECT %(name)s, %(display_name)s, %(description)s, %(color)s, %(icon)s, %(sort_order)s,
+           %(is_active)s, %(actor)s, %(actor)s, t.now, t.now
+    FROM (SELECT clock_timestamp() AS now) t  -- one reading of the clock for both columns
     RETURNING {_COLUMNS}, 0::bigint AS item_count
     """
     params = {**data, "display_name": data.get("display_name") or data["name"], "actor": actor}

@@ -103,10 +103,13 @@ async def create_item(
     # waits for this insert instead of racing it.
     query = f"""
     INSERT INTO workspace_items
-        (title, description, category, priority, status, tags, metadata, created_by, updated_by)
+        (title, description, category, priority, status, tags, metadata, created_by, updated_by,
+         created_at, updated_at)
     SELECT %(title)s, %(description)s, c.name, %(priority)s, %(status)s, %(tags)s::text[],
-           %(metadata)s::jsonb, %(actor)s, %(actor)s
+           %(metadata)s::jsonb, %(actor)s, %(actor)s, t.now, t.now
     FROM workspace_categories c
+    -- one reading of the clock: two column defaults can differ by a microsecond
+    CROSS JOIN (SELECT clock_timestamp() AS now) t
     WHERE c.name = %(category)s AND c.is_active
     FOR SHARE OF c
     RETURNING {ITEM_COLUMNS}
