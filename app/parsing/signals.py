@@ -117,7 +117,7 @@ def _parse(text: str) -> Signal | NotASignal:
     if len(text) > MAX_MESSAGE_CHARS:
         return NotASignal(NOT_SIGNAL, f"message too long ({len(text)} characters)")
     lex = lexicon.active()
-    joined = "\n".join(normalise(text, lex.symbols, lex.symbols_re))
+    joined = "\n".join(normalise(text, lex.symbols, lex.symbols_re, lex.label_re.regex))
     full_text = lower(joined)
     corrected = correct_typos(joined, full_text, lex.fuzzy, lex.labels)
     if corrected is not joined:

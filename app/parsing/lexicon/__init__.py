@@ -22,14 +22,14 @@ from pathlib import Path
 from typing import Any
 
 from app.parsing.fuzzy import FuzzyLabels
-from app.parsing.normalise import fold
+from app.parsing.normalise import HIT_WORD, fold
 from app.parsing.numbers import token_pattern
 
 DATA_DIR = Path(__file__).resolve().parent
 LANGUAGE_FILES = ("en", "pt", "es", "ru", "tr", "fa", "ar", "de", "fr", "it")
 INSTRUMENTS_FILE = "instruments"
 SYMBOLS_FILE = "symbols"
-HIT_MARK = "\ue000"  # what a hit emoji ("TP1 2345 ✅") becomes; kept by normalisation
+HIT_MARK = HIT_WORD  # what a hit emoji ("TP1 2345 ✅") becomes; kept by normalisation
 # The plain label an emoji standing for a kind becomes.
 _SYMBOL_WORDS = {"entry": " entry ", "target": " tp ", "stop": " sl ", "hit": f" {HIT_MARK} "}
 
