@@ -105,45 +105,64 @@ class FuzzyLabels:
 
 
 # A word (or two joined by a separator: "Stop-los", "take proft") in label position: at a
-# line's start, or followed by a colon or a number (after an optional one- or two-digit index).
+# line's start (no group), or followed by a colon or a number after an optional one- or
+# two-digit index (group 1). Possessive runs and the word boundary keep the scan cheap.
 _CANDIDATE = re.compile(
-    r"(?m)^([^\W\d_]{2,}(?:[ \t.\-/]{1,2}[^\W\d_]{2,})?)"
-    r"|(?<![^\W\d_])([^\W\d_]{2,}(?:[ \t.\-/]{1,2}[^\W\d_]{2,})?)"
-    r"(?=[ \t]*(?:\d{1,2}(?!\d))?[ \t]*[:=]|[ \t:=\-@]*\$?\d)"
+    r"(?m)^[^\W\d_]{2,}+(?:[ \t.\-/]{1,2}[^\W\d_]{2,}+)?"
+    r"|\b([^\W\d_]{2,}+(?:[ \t.\-/]{1,2}[^\W\d_]{2,}+)?)"
+    r"(?=[ \t]*+(?:\d{1,2}[ \t]*)?[:=]|[ \t:=\-@]*+\$?\d)"
 )
 _SEPARATORS = str.maketrans("", "", " \t.-/")
 _SPLIT = re.compile(r"[ \t.\-/]+")
+# what a candidate's text corrects to: (at a line's start, elsewhere), each a list of
+# (offset in the candidate, length, label key)
+_Plan = tuple[tuple[tuple[int, int, str], ...], tuple[tuple[int, int, str], ...]]
+_NOTHING: _Plan = ((), ())
 
 
-def correct_typos(joined: str, low: str, fuzzy: FuzzyLabels, labels: Container[str]) -> str:
+def _plan(text: str, fuzzy: FuzzyLabels, labels: Container[str]) -> _Plan:
+    key = text.translate(_SEPARATORS)
+    if key in labels:
+        return _NOTHING
+    fix = fuzzy.correct(key)
+    if fix is not None:
+        whole = ((0, len(text), fix),)
+        return whole, whole
+    words = _SPLIT.split(text)
+    if len(words) != 2:
+        return _NOTHING
+    # "Tarrget zone:" at a line's start: the first word; "the tarrget 1.0900": the last one
+    first, second = words
+    at = len(text) - len(second)
+    fixes = []
+    for part, offset in ((first, 0), (second, at)):
+        fix = None if part in labels else fuzzy.correct(part)
+        fixes.append(((offset, len(part), fix),) if fix is not None else ())
+    return fixes[0] or fixes[1], fixes[1]
+
+
+def correct_typos(
+    joined: str, low: str, fuzzy: FuzzyLabels, labels: Container[str], cache: dict[str, _Plan]
+) -> str:
     """``joined`` (the message's lines) with label typos replaced by the label; ``low`` is
     ``joined`` lower-cased with the same offsets. Returns ``joined`` itself when nothing is
-    corrected (the common case)."""
+    corrected (the common case). ``cache`` keeps each candidate's plan."""
     fixes: list[tuple[int, int, str]] = []
     for m in _CANDIDATE.finditer(low):
-        at_start = m.group(1) is not None
-        text = m.group(1) if at_start else m.group(2)
-        start = m.start(1) if at_start else m.start(2)
-        key = text.translate(_SEPARATORS)
-        if len(key) < MIN_LETTERS or key in labels:
+        text = m.group()
+        if len(text) < MIN_LETTERS:
             continue
-        fix = fuzzy.correct(key)
-        if fix is not None:
-            fixes.append((start, start + len(text), fix))
-            continue
-        words = _SPLIT.split(text)
-        if len(words) != 2:
-            continue
-        # "the tarrget 1.0900": the word before the number; "Tarrget zone:": the first word
-        second = start + len(text) - len(words[1])
-        parts = ((words[0], start), (words[1], second)) if at_start else ((words[1], second),)
-        for part, at in parts:
-            if part in labels:
-                break
-            fix = fuzzy.correct(part)
-            if fix is not None:
-                fixes.append((at, at + len(part), fix))
-                break
+        plan = cache.get(text)
+        if plan is None:
+            plan = _plan(text, fuzzy, labels)
+            if len(cache) < _CACHE_LIMIT:
+                cache[text] = plan
+        chosen = plan[1] if m.lastindex else plan[0]
+        if chosen:
+            start = m.start()
+            fixes.extend(
+                (start + offset, start + offset + size, fix) for offset, size, fix in chosen
+            )
     if not fixes:
         return joined
     for start, end, fix in reversed(fixes):

@@ -119,7 +119,7 @@ def _parse(text: str) -> Signal | NotASignal:
     lex = lexicon.active()
     joined = "\n".join(normalise(text, lex.symbols, lex.symbols_re, lex.label_re.regex))
     full_text = lower(joined)
-    corrected = correct_typos(joined, full_text, lex.fuzzy, lex.labels)
+    corrected = correct_typos(joined, full_text, lex.fuzzy, lex.labels, lex.typo_plans)
     if corrected is not joined:
         joined, full_text = corrected, lower(corrected)
     lines = joined.split("\n")

@@ -160,6 +160,7 @@ class CompiledLexicon:
     fuzzy: FuzzyLabels  # label typos ("Tarrget", "Stop-los") -> the label's key
     sources: tuple[str, ...]
     seen: dict[str, Label | None] = field(default_factory=dict)  # matched text -> label
+    typo_plans: dict[str, Any] = field(default_factory=dict)  # candidate -> its corrections
 
     def label(self, matched: str) -> Label | None:
         try:
