@@ -112,10 +112,11 @@ _CANDIDATE = re.compile(
     r"|\b([^\W\d_]{2,}+(?:[ \t.\-/]{1,2}[^\W\d_]{2,}+)?)"
     r"(?=[ \t]*+(?:\d{1,2}[ \t]*)?[:=]|[ \t:=\-@]*+\$?\d)"
 )
+_VALUE_AFTER = re.compile(r"[ \t]*+(?:\d{1,2}[ \t]*)?[:=]|[ \t:=\-@]*+\$?\d")
 _SEPARATORS = str.maketrans("", "", " \t.-/")
 _SPLIT = re.compile(r"[ \t.\-/]+")
-# what a candidate's text corrects to: (at a line's start, elsewhere), each a list of
-# (offset in the candidate, length, label key)
+# what a candidate's text corrects to: (the whole text or its first word, the whole text or
+# its last word), each a tuple of (offset in the candidate, length, label key)
 _Plan = tuple[tuple[tuple[int, int, str], ...], tuple[tuple[int, int, str], ...]]
 _NOTHING: _Plan = ((), ())
 
@@ -138,7 +139,7 @@ def _plan(text: str, fuzzy: FuzzyLabels, labels: Container[str]) -> _Plan:
     for part, offset in ((first, 0), (second, at)):
         fix = None if part in labels else fuzzy.correct(part)
         fixes.append(((offset, len(part), fix),) if fix is not None else ())
-    return fixes[0] or fixes[1], fixes[1]
+    return fixes[0], fixes[1]
 
 
 def correct_typos(
@@ -157,7 +158,12 @@ def correct_typos(
             plan = _plan(text, fuzzy, labels)
             if len(cache) < _CACHE_LIMIT:
                 cache[text] = plan
-        chosen = plan[1] if m.lastindex else plan[0]
+        # at a line's start the first word is in label position, the second one only when a
+        # value follows ("Alts priced in sats" is prose; "Stop lose: 1.0800" a label)
+        if m.lastindex:
+            chosen = plan[1]
+        else:
+            chosen = plan[0] or (plan[1] if _VALUE_AFTER.match(low, m.end()) else ())
         if chosen:
             start = m.start()
             fixes.extend(
