@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from app.parsing import lexicon
@@ -126,3 +128,13 @@ def test_reports_and_prose_stay_non_signals(text: str) -> None:
 def test_a_ticked_target_beside_an_unmarked_entry_and_stop_is_still_the_signal() -> None:
     got = _fields("EURUSD BUY 1.0850\nTP1 1.0900 ✅\nTP2 1.0950\nSL 1.0800")
     assert (got["target_1"], got["target_2"], got["stop"]) == (1.09, 1.095, 1.08)
+
+
+def test_an_operator_file_adds_common_words_and_checks_their_type(tmp_path: Path) -> None:
+    good = tmp_path / "words.toml"
+    good.write_text('common_words = ["tarrget"]\n', encoding="utf-8")
+    assert lexicon.load_lexicon(good).fuzzy.correct("tarrget") is None
+    bad = tmp_path / "bad.toml"
+    bad.write_text('decimal = "dot"\ncommon_words = "tarrget"\n', encoding="utf-8")
+    with pytest.raises(lexicon.LexiconError, match=r"bad.toml, line 2: 'common_words' must be"):
+        lexicon.load_lexicon(bad)
