@@ -30,6 +30,7 @@ _ENUMERATOR = re.compile(
 _HAS_LETTER = re.compile(r"[^\W\d_]")
 _WORDS = re.compile(r"[^\W\d_]+")
 _HEADER_WORDS = 4
+_AT_PRICE = re.compile(r"@[ \t]*\$?(?=\d)")
 _DIGIT = re.compile(r"\d")
 ENTRY_KINDS = frozenset({"entry", "buy", "sell"})
 
@@ -140,6 +141,17 @@ def assign(lines: list[str], lows: list[str], lex: CompiledLexicon) -> Draft:
             # "GOLD 2345 BUY", "ETH 3350 buy, tp ...": a short side line's number is the entry;
             # in prose ("Watching 1.0850 for long entries") it is not
             draft.loose_numbers.extend(price_tokens(header.lower(), lex))
+        if (
+            not sides
+            and not priced
+            and not draft.entries
+            and "@" in header
+            and len(_WORDS.findall(header)) <= _HEADER_WORDS
+            and (at := _AT_PRICE.search(header)) is not None
+        ):
+            # "EURUSD @ 1.0850 / TP 1.0880 / SL 1.0830": the price at "@" is the entry, the side
+            # follows from the targets and stop
+            draft.entries.extend(price_tokens(header[at.end() :].lower(), lex))
         if sides and not priced and lex.market_re.search(low):
             draft.market = True  # "NAS100 SELL NOW (market execution)"
         if sides and not segs and not priced:

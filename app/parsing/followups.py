@@ -23,6 +23,7 @@ _NUMBER_NEXT = re.compile(r"[ \t:=]*\$?\d")
 _HIT_AFTER_PRICE = re.compile(rf"\d[^\d\n{HIT_MARK}]{{0,12}}{HIT_MARK}")
 _TARGETS = frozenset({"target", "target_final"})
 _PERCENT_NEXT = re.compile(r"[ \t]*\d+[ \t]*%")
+_ORDER_KINDS = frozenset({"entry", "buy", "sell", "stop"})
 _PRICED = frozenset({"target", "target_final", "entry", "buy", "sell", "stop"})
 
 
@@ -54,10 +55,21 @@ def follow_up(
     if HIT_MARK not in text and lex.followup_re.search(text) is None:
         return None  # most signals: no follow-up word at all, one pass
     soft: FollowUp | None = None
+    # a mark after a target is a result only in a report; beside unmarked entry and stop
+    # lines it is the channel ticking off its own signal's levels
+    report = HIT_MARK in text and not any(
+        HIT_MARK not in low and not _ORDER_KINDS.isdisjoint(kinds)
+        for low, kinds in zip(lows, label_kinds, strict=True)
+    )
     for low, kinds in zip(lows, label_kinds, strict=True):
         if not low:
             continue
-        if HIT_MARK in low and _HIT_AFTER_PRICE.search(low) and kinds:
+        if (
+            HIT_MARK in low
+            and kinds
+            and _HIT_AFTER_PRICE.search(low)
+            and (report or lex.result_re.search(low))
+        ):
             return FollowUp(True, _REASONS["stop" if "stop" in kinds else "hit"])
         words = [
             (m.start(), lex.followups[canonical(m.group())])

@@ -24,6 +24,9 @@ LABELLED, PAIR, SHAPE, WORD = 0, 1, 2, 3
 
 _PAIR_SEP = re.compile(r"[ \t]*(?:/|-|_|\||\\|[ \t]vs\.?[ \t]|[ \t]x[ \t])?[ \t]*")
 _B3 = re.compile(r"[A-Z]{4,5}\d{1,3}")
+# a B3 ticker written in title case: four letters and a share-class number (3 ON, 4 PN,
+# 5/6 PNA/PNB, 11 units, 31-35 BDRs); a bare "Week1" is not one
+_B3_MIXED = re.compile(r"[A-Z][a-z]{3}(?:[3-6]|11|3[1-5])|[A-Z][a-z]{3}[A-Z]?\d{2}")
 # a word: letters and digits, with the #/$ of a tag; "&" keeps "S&P" whole
 _WORD = re.compile(r"([#$]?)([^\W_]+)")
 _PAIR_SEPARATORS = frozenset({"/", "-", "_", "|", "\\", ".", "//"})
@@ -130,6 +133,9 @@ def _candidates(
                     out.append((PAIR, start, symbol))
                 elif word.isalpha() or labelled:
                     out.append((WORD, start, orig))
+            continue
+        if _B3_MIXED.fullmatch(orig):
+            out.append((WORD, start, orig.upper()))  # "Petr4", "Vale3", "Bova11"
             continue
         if word in lex.coins and word not in lex.codes:
             out.append((WORD, start, word.upper()))

@@ -51,6 +51,7 @@ _SYMBOLS = re.compile(
     "\u2190-\u21ff\u2300-\u23ff\u2460-\u24ff\u2500-\u27bf\u2900-\u297f\u2b00-\u2bff\u3000"
     "\u3030\u303d\U0001f000-\U0001faff\U000e0000-\U000e007f]+"
 )
+HIT_WORD = "\ue000"  # what a hit mark ("TP1 2345 ✅") becomes; kept by the symbol stripping
 _MARKDOWN = ("**", "__", "~~", "||", "`", "*")
 # A markdown underscore touches a non-alphanumeric side: "__Ativo:__", "_BOVAW32_".
 _UNDERSCORE = re.compile(r"(?<![^\W_])_+|_+(?![^\W_])")
@@ -58,19 +59,27 @@ _LEADING = " \t-+>|.:,;=•"
 
 
 def normalise(
-    text: str, symbols: dict[int, str] | None = None, symbols_re: re.Pattern[str] | None = None
+    text: str,
+    symbols: dict[int, str] | None = None,
+    symbols_re: re.Pattern[str] | None = None,
+    label_re: re.Pattern[str] | None = None,
 ) -> list[str]:
     """The message's lines after normalisation, stripped, in original case.
 
     ``symbols`` maps emoji that stand for a label ("🎯 2350") to that label's word;
-    ``symbols_re`` finds them.
+    ``symbols_re`` finds them; ``label_re`` (lower-case label words) tells an emoji written
+    before a label ("🎯 Entry: 1.8120", "✅ TP1: 1.8080"), which is a bullet.
     """
     if not text.isascii():
         text = unicodedata.normalize("NFKC", text)
         if _MAPPED.search(text):
             text = text.translate(_DIGITS)
         if symbols and (symbols_re is None or symbols_re.search(text)):
-            text = text.translate(symbols)
+            text = (
+                _place_symbols(text, symbols, symbols_re, label_re)
+                if label_re and symbols_re
+                else text.translate(symbols)
+            )
         text = _SYMBOLS.sub(" ", _DASHES.sub("-", text))
     for mark in _MARKDOWN:
         if mark in text:
@@ -78,6 +87,39 @@ def normalise(
     if "_" in text:
         text = _UNDERSCORE.sub(" ", text)
     return [line.strip().lstrip(_LEADING).rstrip() for line in text.splitlines()]
+
+
+_SYMBOL_GAP = " \t:=-"
+
+
+def _place_symbols(
+    text: str, symbols: dict[int, str], symbols_re: re.Pattern[str], label_re: re.Pattern[str]
+) -> str:
+    """Emoji standing for a label become its word, unless they are decoration.
+
+    An emoji before a written label is a bullet: the label wins over the emoji's meaning
+    ("🎯 Entry: 1.8120" is an entry). A hit mark followed by a number sits between a label and
+    its price ("Tp 1 ✅ 2351"): decoration, not a result.
+    """
+    out: list[str] = []
+    last = 0
+    size = len(text)
+    for m in symbols_re.finditer(text):
+        i = m.start()
+        word = symbols[ord(m.group())]
+        j = i + 1
+        while j < size and text[j] in _SYMBOL_GAP:
+            j += 1
+        nxt = text[j : j + 40].lower()
+        if nxt and (
+            (nxt[0].isdigit() and word.strip() == HIT_WORD) or label_re.match(nxt) is not None
+        ):
+            word = " "
+        out.append(text[last:i])
+        out.append(word)
+        last = i + 1
+    out.append(text[last:])
+    return "".join(out)
 
 
 def lower(text: str) -> str:

@@ -36,6 +36,7 @@ from typing import Any
 from app.parsing import lexicon
 from app.parsing.fields import Draft, Target, assign
 from app.parsing.followups import follow_up, is_result
+from app.parsing.fuzzy import correct_typos
 from app.parsing.normalise import lower, normalise
 from app.parsing.numbers import decimal_style, to_decimals
 from app.parsing.validate import infer_side, problem
@@ -116,8 +117,12 @@ def _parse(text: str) -> Signal | NotASignal:
     if len(text) > MAX_MESSAGE_CHARS:
         return NotASignal(NOT_SIGNAL, f"message too long ({len(text)} characters)")
     lex = lexicon.active()
-    lines = normalise(text, lex.symbols, lex.symbols_re)
-    full_text = lower("\n".join(lines))
+    joined = "\n".join(normalise(text, lex.symbols, lex.symbols_re, lex.label_re.regex))
+    full_text = lower(joined)
+    corrected = correct_typos(joined, full_text, lex.fuzzy, lex.labels, lex.typo_plans)
+    if corrected is not joined:
+        joined, full_text = corrected, lower(corrected)
+    lines = joined.split("\n")
     lows = full_text.split("\n")
     if not _DIGIT.search(full_text):
         # no number, no price: chatter or a notice ("Stopped out", "Bom dia")

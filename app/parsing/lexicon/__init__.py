@@ -21,14 +21,15 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from app.parsing.normalise import fold
+from app.parsing.fuzzy import FuzzyLabels
+from app.parsing.normalise import HIT_WORD, fold
 from app.parsing.numbers import token_pattern
 
 DATA_DIR = Path(__file__).resolve().parent
 LANGUAGE_FILES = ("en", "pt", "es", "ru", "tr", "fa", "ar", "de", "fr", "it")
 INSTRUMENTS_FILE = "instruments"
 SYMBOLS_FILE = "symbols"
-HIT_MARK = "\ue000"  # what a hit emoji ("TP1 2345 ✅") becomes; kept by normalisation
+HIT_MARK = HIT_WORD  # what a hit emoji ("TP1 2345 ✅") becomes; kept by normalisation
 # The plain label an emoji standing for a kind becomes.
 _SYMBOL_WORDS = {"entry": " entry ", "target": " tp ", "stop": " sl ", "hit": f" {HIT_MARK} "}
 
@@ -67,6 +68,7 @@ LANGUAGE_KEYS = (
     "followups",
     "units",
     "aliases",
+    "common_words",
 )
 
 # A space inside a phrase also matches these (or nothing): "stop loss" = "stop-loss" = "SL"...
@@ -112,6 +114,7 @@ class _Builder:
     coins: set[str] = field(default_factory=set)
     sats: set[str] = field(default_factory=set)
     not_assets: set[str] = field(default_factory=set)
+    common_words: set[str] = field(default_factory=set)
     symbols: dict[int, str] = field(default_factory=dict)
     # the phrases as written (separators kept) per class: "labels", "types", "followups"...
     phrases: dict[str, list[str]] = field(default_factory=dict)
@@ -154,8 +157,10 @@ class CompiledLexicon:
     not_assets: frozenset[str]
     symbols: dict[int, str]  # str.translate table: emoji -> label word
     symbols_re: re.Pattern[str]
+    fuzzy: FuzzyLabels  # label typos ("Tarrget", "Stop-los") -> the label's key
     sources: tuple[str, ...]
     seen: dict[str, Label | None] = field(default_factory=dict)  # matched text -> label
+    typo_plans: dict[str, Any] = field(default_factory=dict)  # candidate -> its corrections
 
     def label(self, matched: str) -> Label | None:
         try:
@@ -311,6 +316,8 @@ def _add_language(builder: _Builder, path: Path) -> None:
     builder.units.update(fold(u) for u in _strings(path, text, "ignore", units.get("ignore", [])))
     aliases = _table(path, text, "aliases", data.get("aliases", {}))
     _add_aliases(builder, path, text, aliases)
+    common = _strings(path, text, "common_words", data.get("common_words", []))
+    builder.common_words.update(canonical(w) for w in common)
 
 
 def _add_label(builder: _Builder, kind: str, phrase: str, comma: bool) -> None:
@@ -416,7 +423,32 @@ def _compile(builder: _Builder, sources: tuple[str, ...]) -> CompiledLexicon:
         symbols_re=re.compile("[" + "".join(re.escape(chr(c)) for c in builder.symbols) + "]")
         if builder.symbols
         else re.compile("(?!x)x"),
+        fuzzy=_fuzzy(builder),
         sources=sources,
+    )
+
+
+def _fuzzy(builder: _Builder) -> FuzzyLabels:
+    labels = {
+        key: (None if label.weak or label.needs_index else label.kind)
+        for key, label in builder.labels.items()
+    }
+    other = {
+        *builder.fillers,
+        *builder.connectors,
+        *builder.followups,
+        *builder.types,
+        *builder.ordinals,
+        *builder.units,
+        *builder.aliases,
+        *builder.currency_names,
+        *builder.codes,
+        *builder.coins,
+    }
+    return FuzzyLabels(
+        {k: v for k, v in labels.items() if v is not None},
+        other | {k for k, v in labels.items() if v is None},
+        builder.common_words,
     )
 
 

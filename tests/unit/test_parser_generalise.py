@@ -1,0 +1,140 @@
+"""Label typos, emoji between a label and its price, '@' entries, title-case tickers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from app.parsing import lexicon
+from app.parsing.fuzzy import FuzzyLabels, deletions, within_one
+from app.parsing.signals import NotASignal, Signal, parse_signal
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "near"),
+    [
+        ("target", "target", True),
+        ("tarrget", "target", True),  # insertion
+        ("trget", "target", True),  # deletion
+        ("tagret", "target", True),  # swap of neighbours
+        ("tarket", "target", True),  # substitution
+        ("tagrte", "target", False),  # two swaps
+        ("targ", "target", False),
+        ("stoplos", "stoploss", True),
+    ],
+)
+def test_within_one_is_the_osa_distance_one(a: str, b: str, near: bool) -> None:
+    assert within_one(a, b) is near
+    assert within_one(b, a) is near
+
+
+def test_deletions_hold_the_word_and_each_one_letter_deletion() -> None:
+    assert deletions("stop") == {"stop", "top", "sop", "stp", "sto"}
+
+
+def test_a_typo_maps_to_its_label_only_when_no_other_word_is_as_near() -> None:
+    fuzzy = FuzzyLabels({"target": "target", "entry": "entry"}, ["entre"], ["taken"])
+    assert fuzzy.correct("targte") == "target"
+    assert fuzzy.correct("entryy") == "entry"
+    assert fuzzy.correct("entra") is None  # as near to the filler "entre" as to "entry"
+    assert fuzzy.correct("taken") is None  # a common word is never a typo
+    assert fuzzy.correct("targ") is None  # under five letters
+
+
+def test_the_builtin_index_reads_typos_of_every_language_but_not_common_words() -> None:
+    fuzzy = lexicon.active().fuzzy
+    assert fuzzy.correct("tarrget") == "target"
+    assert fuzzy.correct("stoplos") == "stoploss"
+    assert fuzzy.correct("hedeef") == "hedef"
+    assert fuzzy.correct("exist") is None
+    assert fuzzy.correct("metal") is None
+
+
+def _fields(text: str) -> dict[str, object]:
+    got = parse_signal(text)
+    assert isinstance(got, Signal), got
+    return got.as_dict()
+
+
+@pytest.mark.parametrize(
+    ("text", "targets", "stop", "entry"),
+    [
+        ("EURUSD BUY 1.0850\nTarrget 1.0900\nStop-los 1.0800", [1.09], 1.08, 1.085),
+        (
+            "GBPUSD SELL\nEntryy 1.2700\nTagret 1 1.2650\nTagret 2 1.2600\nStop los 1.2750",
+            [1.265, 1.26],
+            1.275,
+            1.27,
+        ),
+        ("XAUUSD BUY 2340\nTp 1 ✅ 2351\nTp 2 ✅ 2360\nSL ⛔ 2330", [2351, 2360], 2330, 2340),
+        ("XAUUSD SELL\nEntry ⏩ 177.45\nTP ➡️ 176.90\nSL ⛔ 177.95", [176.9], 177.95, 177.45),
+        ("EURUSD BUY\n✅ Entry: 1.8050\n✅ TP1: 1.8080\n✅ SL: 1.8020", [1.808], 1.802, 1.805),
+        ("GBPAUD SELL\n🎯 Entry: 1.8120\n🎯 TP1: 1.8080\n🛑 SL: 1.8160", [1.808], 1.816, 1.812),
+        ("EURUSD @ 1.0850 / TP 1.0880 / SL 1.0830", [1.088], 1.083, 1.085),
+        (
+            "EURUSD compra 1,0850\nTomar ganancias: 1,0900\nParar pérdida: 1,0800",
+            [1.09],
+            1.08,
+            1.085,
+        ),
+    ],
+    ids=[
+        "typos",
+        "typos-indexed",
+        "mark-before-price",
+        "arrows",
+        "bullets",
+        "label-wins",
+        "at-price",
+        "es-multiword",
+    ],
+)
+def test_new_formats(text: str, targets: list[float], stop: float, entry: float) -> None:
+    got = _fields(text)
+    assert (got["targets"], got["stop"], got["buy_min"], got["buy_max"]) == (
+        targets,
+        stop,
+        entry,
+        entry,
+    )
+
+
+def test_at_price_side_comes_from_the_targets() -> None:
+    assert _fields("EURUSD @ 1.0850\nTP 1.0820\nSL 1.0880")["side"] == "sell"
+
+
+@pytest.mark.parametrize(
+    "text", ["Petr4\nCompra: 36,20\nAlvo: 38,00", "Ativo: Petr4\nCompra: 36,20"]
+)
+def test_title_case_b3_ticker(text: str) -> None:
+    assert _fields(text)["asset"] == "PETR4"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "XAUUSD TP1 2351 ✅",
+        "EURUSD\nTP1 1.0900 ✅\nTP2 1.0950 ✅",
+        "GOLD BUY 2341\nTP1 2345 ✅ +40 pips\nTP2 2350 ✅",
+        "Closed EURUSD @ 1.0880 +30 pips",
+        "The stops are tight, expect the taken profits at 10 am",
+    ],
+)
+def test_reports_and_prose_stay_non_signals(text: str) -> None:
+    assert isinstance(parse_signal(text), NotASignal)
+
+
+def test_a_ticked_target_beside_an_unmarked_entry_and_stop_is_still_the_signal() -> None:
+    got = _fields("EURUSD BUY 1.0850\nTP1 1.0900 ✅\nTP2 1.0950\nSL 1.0800")
+    assert (got["target_1"], got["target_2"], got["stop"]) == (1.09, 1.095, 1.08)
+
+
+def test_an_operator_file_adds_common_words_and_checks_their_type(tmp_path: Path) -> None:
+    good = tmp_path / "words.toml"
+    good.write_text('common_words = ["tarrget"]\n', encoding="utf-8")
+    assert lexicon.load_lexicon(good).fuzzy.correct("tarrget") is None
+    bad = tmp_path / "bad.toml"
+    bad.write_text('decimal = "dot"\ncommon_words = "tarrget"\n', encoding="utf-8")
+    with pytest.raises(lexicon.LexiconError, match=r"bad.toml, line 2: 'common_words' must be"):
+        lexicon.load_lexicon(bad)
