@@ -95,8 +95,9 @@ class Host:
             )
         return result
 
-    def wait_booted(self, timeout: float = 120) -> str:
-        """systemd's state once booting is over ('running' or 'degraded')."""
+    def wait_booted(self, timeout: float = 600) -> str:
+        """systemd's state once booting is over ('running' or 'degraded'); on a
+        deployed host that includes the stack unit's `up`, so it can take minutes."""
         deadline = time.monotonic() + timeout
         state = ""
         while time.monotonic() < deadline:
