@@ -22,7 +22,7 @@ from tests.conftest import require_or_skip
 from tests.deploy.conftest import ROOT, run, tool_env
 from tests.deploy.test_stack import wait_healthy
 from tests.deploy.test_whole_host import gateway_health
-from tests.deploy.wholehost import ports_in_use
+from tests.deploy.wholehost import ports_still_in_use
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
@@ -54,7 +54,7 @@ def test_vagrant_up_docker_provider_then_destroy(
     docker_engine: None, deploy_bin: Path, tmp_path: Path
 ) -> None:
     require_or_skip(shutil.which("vagrant") is not None, "vagrant not installed")
-    taken = ports_in_use(PORTS)
+    taken = ports_still_in_use(PORTS)
     if taken:
         pytest.fail(f"the staging machine's ports are taken: {'; '.join(taken)}", pytrace=False)
     leftovers = engine_leftovers()

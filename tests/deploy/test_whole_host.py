@@ -30,7 +30,7 @@ from tests.deploy.wholehost import (
     PORTS,
     Host,
     docker_run_args,
-    ports_in_use,
+    ports_still_in_use,
     write_inventory,
 )
 
@@ -182,7 +182,7 @@ def remove_leftovers() -> None:
 def appliance(
     docker_engine: None, deploy_bin: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Appliance]:
-    taken = ports_in_use(PORTS)
+    taken = ports_still_in_use(PORTS)
     if taken:
         pytest.fail(
             "the whole-host test publishes the appliance's default ports on this machine, "

@@ -62,6 +62,15 @@ def ports_in_use(ports: dict[int, str]) -> list[str]:
     return taken
 
 
+def ports_still_in_use(ports: dict[int, str], wait: float = 90) -> list[str]:
+    """ports_in_use after waiting up to `wait` seconds for them to be freed
+    (other tests on this machine hold a default port for a few seconds)."""
+    deadline = time.monotonic() + wait
+    while (taken := ports_in_use(ports)) and time.monotonic() < deadline:
+        time.sleep(3)
+    return taken
+
+
 def docker_run_args(name: str, image: str = SYSTEMD_IMAGE) -> list[str]:
     """`docker run` for the host: DEVELOPERS.md's systemd options, the
     machine's network and the machine's Docker socket."""
