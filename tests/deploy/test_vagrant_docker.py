@@ -3,8 +3,9 @@
 
 The staging container shares this machine's network and drives its Docker
 engine through the mounted socket (Vagrantfile, docs/staging.md), like the
-whole-host test; it uses the same default ports, so the two run one after
-the other (pytest runs this module after test_whole_host.py's teardown).
+whole-host test; it uses the same default ports, so the two must run one
+after the other (pytest runs the modules in turn; this one ends with
+`vagrant destroy -f` before test_whole_host.py starts).
 """
 
 from __future__ import annotations
