@@ -12,7 +12,10 @@ OUT="${1:?usage: build-wheelhouse.sh OUTDIR}"
 PY="${TPCAP_WHEEL_PYTHON:-python3}"
 mkdir -p "$OUT"
 OUT="$(cd "$OUT" && pwd)"
-# the project wheel is rebuilt every time; dependencies come from pip's cache
+# the project wheel is rebuilt every time; dependencies come from pip's cache.
+# A fixed timestamp for every zip entry makes the same sources give the same
+# wheel, byte for byte, so a second deployment finds nothing changed.
+export SOURCE_DATE_EPOCH="${SOURCE_DATE_EPOCH:-315532800}"
 rm -f "$OUT"/tp_capital-*.whl
 BUILD="$(mktemp -d)"
 trap 'rm -rf "$BUILD"' EXIT
