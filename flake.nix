@@ -26,7 +26,7 @@
       );
 
       # nix run .#api, .#gateway, .#workspace, .#migrate, .#validate-env,
-      # .#recover, .#import-lowdb, .#local (and `nix run . -- COMMAND`)
+      # .#recover, .#import-lowdb, .#local, .#parse, .#reparse (and `nix run . -- COMMAND`)
       apps = forAllSystems (
         system: pkgs:
         import ./nix/apps.nix {

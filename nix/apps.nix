@@ -16,6 +16,8 @@ let
     "recover"
     "import-lowdb"
     "local"
+    "parse"
+    "reparse"
   ];
 
   app = name: program: {

@@ -175,7 +175,7 @@ in
       type = types.listOf (types.strMatching "-?[0-9]+|@?[A-Za-z][A-Za-z0-9_]{3,31}");
       default = [ ];
       example = [ "-1001234567890" "@tp_capital" ];
-      description = "Channels to receive, as marked ids or usernames (TELEGRAM_CHANNELS).";
+      description = "Channels to receive, as marked ids or usernames (TELEGRAM_CHANNELS), besides the active source channels of the api's registry (read every CHANNEL_REFRESH_SECONDS); may be empty.";
     };
 
     destinationChannel = mkOption {
@@ -287,10 +287,6 @@ in
         assertion =
           cfg.telegramApiId == null || cfg.environmentFile != null || cfg.credentials ? TELEGRAM_API_HASH;
         message = "services.tp-capital-gateway: TELEGRAM_API_HASH must come from `credentials.TELEGRAM_API_HASH` or `environmentFile`.";
-      }
-      {
-        assertion = cfg.channels != [ ] || cfg.environmentFile != null;
-        message = "services.tp-capital-gateway: set `channels` (the gateway refuses to start without TELEGRAM_CHANNELS).";
       }
       {
         assertion = builtins.all (v: !(cfg.settings ? ${v})) secretVariables;

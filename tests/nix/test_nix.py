@@ -378,7 +378,6 @@ def test_module_defaults_match_the_ansible_role(good: Any) -> None:
         ({"credentials": {}}, "API_SECRET_TOKEN must come from"),
         ({"credentials": {"API_SECRET_TOKEN": "/run/keys/t"}}, "TELEGRAM_API_HASH must come from"),
         ({"telegramApiId": None}, "set `telegramApiId`"),
-        ({"channels": []}, "set `channels`"),
         ({"settings": {"API_SECRET_TOKEN": "x" * 40}}, "API_SECRET_TOKEN in `settings`"),
         ({"settings": {"TELEGRAM_SESSION": "1Aa"}}, "TELEGRAM_SESSION in `settings`"),
         ({"settings": {"OUTBOX_PATH": "/tmp/o"}}, "cannot be moved"),
@@ -400,6 +399,12 @@ def test_module_refuses_unsafe_or_incomplete_configuration(
     assert any(message in failure for failure in result["failedAssertions"]), result[
         "failedAssertions"
     ]
+
+
+def test_module_channels_may_come_from_the_registry_alone(nix_instantiate: str) -> None:
+    result = evaluate_module(nix_instantiate, {**GOOD, "channels": []})
+    assert result["failedAssertions"] == []
+    assert "TELEGRAM_CHANNELS" not in result["service"]["environment"]
 
 
 def test_module_environment_file_alone_is_enough(nix_instantiate: str) -> None:
