@@ -295,8 +295,9 @@ def _banner(app: Appliance, token: str, api_key: str) -> None:
             reasons = health.get("reasons") if isinstance(health, dict) else None
             if reasons:
                 lines.append(
-                    f"  {'':<10} {'; '.join(reasons)}: set TELEGRAM_API_ID, "
-                    "TELEGRAM_API_HASH, TELEGRAM_CHANNELS and run `tpcap gateway login`"
+                    f"  {'':<10} {'; '.join(reasons)}: set TELEGRAM_API_ID and "
+                    "TELEGRAM_API_HASH, run `tpcap gateway login`, and name channels in "
+                    "TELEGRAM_CHANNELS or POST /telegram-channels"
                 )
     assert app.pg is not None
     api_url = next(c.url for c in app.children if c.name == "api")
