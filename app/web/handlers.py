@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import logging
 import re
+import time
 import uuid
 from collections.abc import Callable
 from http import HTTPStatus
@@ -14,6 +15,7 @@ from typing import Any
 import tornado.web
 from prometheus_client import CollectorRegistry, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from tornado import httputil
 
 from app.logs import ring_buffer
 from app.web import jsonutil
@@ -33,6 +35,18 @@ _DEFAULT_HEADERS = {
     "Content-Type": "application/json; charset=utf-8",
     "Cache-Control": "no-store",
 }
+
+
+_date: tuple[int, str] = (0, "")
+
+
+def _http_date() -> str:
+    """The Date header's text for the current second."""
+    global _date
+    now = int(time.time())
+    if _date[0] != now:
+        _date = (now, httputil.format_timestamp(now))
+    return _date[1]
 
 
 class ApiError(Exception):
@@ -83,8 +97,16 @@ class BaseHandler(tornado.web.RequestHandler):
         self.sticky_header("X-Request-Id", self.request_id)
 
     # -- plumbing -------------------------------------------------------------
+    def clear(self) -> None:
+        # tornado.web.RequestHandler.clear, without its Server header and with the
+        # Date header formatted once per second rather than per request (6 µs).
+        self._headers = httputil.HTTPHeaders({"Date": _http_date()})
+        self.set_default_headers()
+        self._write_buffer: list[bytes] = []
+        self._status_code = 200
+        self._reason = httputil.responses[200]
+
     def set_default_headers(self) -> None:
-        self.clear_header("Server")
         self._headers.update(_DEFAULT_HEADERS)
 
     @property

@@ -27,7 +27,36 @@ def _finite_float(text: str) -> float:
     return value
 
 
+def _has_float(value: Any) -> bool:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif type(item) is float:
+            return True
+    return False
+
+
 def loads(raw: bytes | bytearray | str) -> Any:
+    """Decode a request body: orjson when its answer is the standard decoder's.
+
+    orjson reads an integer past 64 bits as a float without an error, so a
+    document with any float in it is decoded again by `strict_loads` (ingest
+    bodies carry none). Every body orjson refuses (NaN, infinities, lone
+    surrogates, bad UTF-8, nesting past its limit, UTF-16, a BOM) goes to
+    `strict_loads` too, so a bad body gets exactly the error it got before.
+    """
+    try:
+        value = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return strict_loads(raw)
+    return strict_loads(raw) if _has_float(value) else value
+
+
+def strict_loads(raw: bytes | bytearray | str) -> Any:
     """Decode a request body. Every failure is BadJson, never another exception.
 
     json.loads lets several errors escape as plain ValueError (an integer past

@@ -83,12 +83,13 @@ class _IngestBase(ApiHandler):
     def count(self, record: IngestRecord, outcome: StoreOutcome) -> None:
         metrics = self.ctx.metrics
         if outcome.duplicate:
-            metrics.ingestion_requests.labels("duplicate").inc()
+            metrics.child(metrics.ingestion_requests, "duplicate").inc()
             return
-        metrics.ingestion_requests.labels("edited" if outcome.edited else "stored").inc()
-        metrics.messages_stored.labels(record.parse_status).inc()
+        status = "edited" if outcome.edited else "stored"
+        metrics.child(metrics.ingestion_requests, status).inc()
+        metrics.child(metrics.messages_stored, record.parse_status).inc()
         if outcome.signal_new and record.signal is not None:
-            metrics.signals_inserted.labels(record.signal.signal_type).inc()
+            metrics.child(metrics.signals_inserted, record.signal.signal_type).inc()
 
     def on_database_unavailable(self) -> None:
         self.ctx.metrics.ingestion_requests.labels("db_unavailable").inc()
