@@ -224,7 +224,12 @@ class WordPattern:
                 yield m
 
     def search(self, text: str) -> re.Match[str] | None:
-        return next(self.finditer(text), None)
+        # the first match finditer would yield, without a generator (called once per message)
+        search = self.regex.search
+        m = search(text)
+        while m is not None and m.start() and text[m.start() - 1].isalpha():
+            m = search(text, m.end())
+        return m
 
 
 def _word_re(phrases: Iterable[str]) -> WordPattern:
