@@ -113,7 +113,9 @@ def assign(lines: list[str], lows: list[str], lex: CompiledLexicon) -> Draft:
         one_side = bool(sides) and (len(sides) == 1 or len(set(sides)) == 1)
         if draft.line_side is None and one_side:
             draft.line_side = sides[0]
-        if one_side and len(_WORDS.findall(header)) <= _HEADER_WORDS:
+        # whether the text before the first label is short (counted once, when needed)
+        short_header = bool(sides or "@" in header) and len(_WORDS.findall(header)) <= _HEADER_WORDS
+        if one_side and short_header:
             # "XAUUSD BUY" / "GOLD SELL ⏎ TP ...": a side alone in a short line is an order at
             # market; "Watching 1.0850 for long entries" is prose
             draft.side_line = True
@@ -121,23 +123,21 @@ def assign(lines: list[str], lows: list[str], lex: CompiledLexicon) -> Draft:
         priced = False
         pending: list[int] = []  # "TP1/TP2/TP3: 18220/18300/18420"
         for n, seg in enumerate(segs, 1):
-            if (
-                seg.kind == "target"
-                and seg.index is not None
-                and n < len(segs)
-                and not price_tokens(seg.low, lex)
-            ):
-                pending.append(seg.index)
-                continue
+            nums = None
+            if seg.kind == "target" and seg.index is not None and n < len(segs):
+                nums = price_tokens(seg.low, lex)
+                if not nums:
+                    pending.append(seg.index)
+                    continue
             before = len(draft.targets)
-            continuation, got = _segment(draft, seg, lex)
+            continuation, got = _segment(draft, seg, lex, nums)
             got = got and seg.kind in ENTRY_KINDS
             if pending and seg.kind == "target":
                 for i, target in enumerate(draft.targets[before:]):
                     target.index = pending[0] + i
             pending = []
             priced = priced or got
-        if sides and not priced and header and len(_WORDS.findall(header)) <= _HEADER_WORDS:
+        if sides and not priced and header and short_header:
             # "GOLD 2345 BUY", "ETH 3350 buy, tp ...": a short side line's number is the entry;
             # in prose ("Watching 1.0850 for long entries") it is not
             draft.loose_numbers.extend(price_tokens(header.lower(), lex))
@@ -146,7 +146,7 @@ def assign(lines: list[str], lows: list[str], lex: CompiledLexicon) -> Draft:
             and not priced
             and not draft.entries
             and "@" in header
-            and len(_WORDS.findall(header)) <= _HEADER_WORDS
+            and short_header
             and (at := _AT_PRICE.search(header)) is not None
         ):
             # "EURUSD @ 1.0850 / TP 1.0880 / SL 1.0830": the price at "@" is the entry, the side
@@ -212,8 +212,12 @@ def _continue(draft: Draft, kind: str, nums: list[Num], index: int | None) -> No
             draft.targets.append(Target(num, index if i == 0 else None, False))
 
 
-def _segment(draft: Draft, seg: Segment, lex: CompiledLexicon) -> tuple[str | None, bool]:
-    """Record one labelled field; (the field a following number line continues, priced)."""
+def _segment(
+    draft: Draft, seg: Segment, lex: CompiledLexicon, nums: list[Num] | None = None
+) -> tuple[str | None, bool]:
+    """Record one labelled field; (the field a following number line continues, priced).
+
+    ``nums``: the segment's price tokens when the caller has read them already."""
     kind = seg.kind
     if kind in ("asset", "meta", "ignore"):
         if kind == "asset":
@@ -222,7 +226,8 @@ def _segment(draft: Draft, seg: Segment, lex: CompiledLexicon) -> tuple[str | No
         elif kind == "meta" and draft.meta_side is None:
             draft.meta_side = _side_in(seg.low, lex)
         return None, False
-    nums = price_tokens(seg.low, lex)
+    if nums is None:
+        nums = price_tokens(seg.low, lex)
     continues = not nums and not _HAS_LETTER.search(seg.low)
     if kind in ("buy", "sell", "entry"):
         if not nums:

@@ -14,6 +14,7 @@ Checked line by line with the lexicon's follow-up words; a line holding a condit
 from __future__ import annotations
 
 import re
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 from app.parsing.lexicon import HIT_MARK, CompiledLexicon, canonical
@@ -46,14 +47,22 @@ _REASONS = {
 
 
 def follow_up(
-    lows: list[str], label_kinds: list[list[str]], lex: CompiledLexicon, text: str
+    lows: list[str],
+    label_kinds: list[list[str]],
+    lex: CompiledLexicon,
+    text: str,
+    words: AbstractSet[str] | None = None,
 ) -> FollowUp | None:
     """The notice the message is, if any; ``label_kinds`` are each line's label kinds.
 
-    ``text`` is the lines joined, for one pass deciding whether any line needs a look.
+    ``text`` is the lines joined, for one pass deciding whether any line needs a look;
+    ``words``, its letter runs when the caller has them, often spare that pass.
     """
-    if HIT_MARK not in text and lex.followup_re.search(text) is None:
-        return None  # most signals: no follow-up word at all, one pass
+    if HIT_MARK not in text and (
+        (words is not None and not lex.followup_re.may_occur(words, text))
+        or lex.followup_re.search(text) is None
+    ):
+        return None  # most signals: no follow-up word at all
     soft: FollowUp | None = None
     # a mark after a target is a result only in a report; beside unmarked entry and stop
     # lines it is the channel ticking off its own signal's levels

@@ -112,6 +112,8 @@ _CANDIDATE = re.compile(
     r"|\b([^\W\d_]{2,}+(?:[ \t.\-/]{1,2}[^\W\d_]{2,}+)?)"
     r"(?=[ \t]*+(?:\d{1,2}[ \t]*)?[:=]|[ \t:=\-@]*+\$?\d)"
 )
+# the same for an ASCII-only text: identical there, and its classes are cheaper to test
+_CANDIDATE_ASCII = re.compile(_CANDIDATE.pattern, re.ASCII)
 _VALUE_AFTER = re.compile(r"[ \t]*+(?:\d{1,2}[ \t]*)?[:=]|[ \t:=\-@]*+\$?\d")
 _SEPARATORS = str.maketrans("", "", " \t.-/")
 _SPLIT = re.compile(r"[ \t.\-/]+")
@@ -149,7 +151,7 @@ def correct_typos(
     ``joined`` lower-cased with the same offsets. Returns ``joined`` itself when nothing is
     corrected (the common case). ``cache`` keeps each candidate's plan."""
     fixes: list[tuple[int, int, str]] = []
-    for m in _CANDIDATE.finditer(low):
+    for m in (_CANDIDATE_ASCII if low.isascii() else _CANDIDATE).finditer(low):
         text = m.group()
         if len(text) < MIN_LETTERS:
             continue

@@ -61,6 +61,9 @@ _PLAIN_NUMBER = re.compile(rf"(?P<skip>(?!x)x)?{_NUM}")
 _MAYBE_ANNOTATED = re.compile(
     r"[%+#№(:x×]|\d[ \t]*[^\W\d_]|\d[./-]\d{1,2}[./-]\d|(?<!\d)\d{1,2}[.)][ \t]"
 )
+# the same for an ASCII-only text: identical there, and their classes are cheaper to test
+_PLAIN_NUMBER_ASCII = re.compile(_PLAIN_NUMBER.pattern, re.ASCII)
+_MAYBE_ANNOTATED_ASCII = re.compile(_MAYBE_ANNOTATED.pattern, re.ASCII)
 _SHORTHAND_GAP = re.compile(r"[ \t]*(?:/|-|~)[ \t]*$")
 MAX_TOKEN = 40
 
@@ -106,7 +109,11 @@ def price_tokens(low: str, lex: CompiledLexicon) -> list[Num]:
         return []
     low = low.lstrip(" \t:=>-@")
     # Most values are bare prices ("1.0850", "2335 - 2340"): no annotation to look for.
-    pattern = lex.number_re if _MAYBE_ANNOTATED.search(low) else _PLAIN_NUMBER
+    if low.isascii():
+        annotated, plain = _MAYBE_ANNOTATED_ASCII, _PLAIN_NUMBER_ASCII
+    else:
+        annotated, plain = _MAYBE_ANNOTATED, _PLAIN_NUMBER
+    pattern = lex.number_re if annotated.search(low) else plain
     out: list[Num] = []
     prev_end = 0
     for m in pattern.finditer(low):

@@ -37,6 +37,7 @@ from app.parsing import lexicon
 from app.parsing.fields import Draft, Target, assign
 from app.parsing.followups import follow_up, is_result
 from app.parsing.fuzzy import correct_typos
+from app.parsing.lexicon import LETTER_RUN
 from app.parsing.normalise import lower, normalise
 from app.parsing.numbers import decimal_style, to_decimals
 from app.parsing.validate import infer_side, problem
@@ -124,21 +125,24 @@ def _parse(text: str) -> Signal | NotASignal:
         joined, full_text = corrected, lower(corrected)
     lines = joined.split("\n")
     lows = full_text.split("\n")
+    # the message's letter runs: one pass that tells which word classes need no scan at all
+    words = frozenset(LETTER_RUN.findall(full_text))
     if not _DIGIT.search(full_text):
         # no number, no price: chatter or a notice ("Stopped out", "Bom dia")
-        follow = follow_up(lows, [[] for _ in lows], lex, full_text)
+        follow = follow_up(lows, [[] for _ in lows], lex, full_text, words)
         return NotASignal(NOT_SIGNAL, follow.reason if follow else CHATTER)
     draft = assign(lines, lows, lex)
-    follow = follow_up(lows, draft.line_kinds, lex, full_text)
+    follow = follow_up(lows, draft.line_kinds, lex, full_text, words)
     if follow is not None and follow.strong:
         return NotASignal(NOT_SIGNAL, follow.reason)
     if not draft.has_fields:
         return NotASignal(NOT_SIGNAL, follow.reason if follow else CHATTER)
-    return _build(draft, lows, full_text, follow.reason if follow else None)
+    draft.assets.names = lex.alias_re.may_occur(words, full_text)
+    return _build(draft, lows, full_text, words, follow.reason if follow else None)
 
 
 def _build(
-    draft: Draft, lows: list[str], full_text: str, follow: str | None
+    draft: Draft, lows: list[str], full_text: str, words: frozenset[str], follow: str | None
 ) -> Signal | NotASignal:
     lex = draft.lex
     style = decimal_style(draft.tokens(), draft.comma_language)
@@ -194,7 +198,7 @@ def _build(
     t1, t2, final = _target_fields(targets, indexes, final_at)
     return Signal(
         asset=asset,
-        signal_type=_signal_type(full_text, lex),
+        signal_type=_signal_type(full_text, words, lex),
         side=side,
         buy_min=low,
         buy_max=high,
@@ -239,8 +243,10 @@ def _target_fields(
     )
 
 
-def _signal_type(full_text: str, lex: lexicon.CompiledLexicon) -> str:
+def _signal_type(full_text: str, words: frozenset[str], lex: lexicon.CompiledLexicon) -> str:
     """The first type word that is not a label ("Position: Long" names a side)."""
+    if not lex.type_re.may_occur(words, full_text):
+        return UNSPECIFIED
     for m in lex.type_re.finditer(full_text):
         if not _COLON.match(full_text, m.end()):
             return lex.types.get(lexicon.canonical(m.group()), UNSPECIFIED)

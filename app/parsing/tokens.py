@@ -22,6 +22,7 @@ TARGET_KINDS = frozenset({"target", "target_final"})
 
 # The index after a label: glued ("tp1") or spaced and followed by a mark or another number.
 _INDEX = re.compile(r"([ \t]*)(?:#|№|n[ºo°]\.?|-|\()?[ \t]*(\d{1,2})(?!\d)(?![.,]\d)")
+_INDEX_FIRST = frozenset(" \t#№n-(")
 # An entry's spaced index needs a mark after it ("Entry 1: 1.0850"); "Buy 12" is a price.
 _AFTER_SPACED_ENTRY_INDEX = re.compile(r"[ \t]*(?:[:=)\](\-]|[ \t]\$?\d)")
 _ORDINAL_BEFORE = re.compile(r"(?<![\w.,])(\d)(?:st|nd|rd|th|º|ª|°|-?[ыйяео]|\.)?[ \t]*$")
@@ -56,6 +57,9 @@ def _index_after(low: str, end: int, kind: str) -> tuple[int | None, int, bool]:
     notice about target 2, not a target at 2); after an entry label only when glued or
     followed by a mark.
     """
+    nxt = low[end : end + 1]
+    if not nxt or (nxt not in _INDEX_FIRST and not nxt.isdecimal()):
+        return None, end, False  # "TP:", "Entry zone": no index (the common case, no regex)
     m = _INDEX.match(low, end)
     if m is None:
         return None, end, False
@@ -74,6 +78,8 @@ _ORDINAL_ENDS = ("st", "nd", "rd", "th", "º", "ª", "°", ".", "ый", "й", "�
 
 def _index_before(low: str, start: int, lex: CompiledLexicon) -> tuple[int | None, int]:
     """An ordinal before a label: "1st entry", "2nd target", "first target", "primer objetivo"."""
+    if not start:
+        return None, start
     head = low[max(0, start - 12) : start]
     tail = head.rstrip()
     if not tail:
@@ -97,7 +103,7 @@ def segments(line: str, low: str, lex: CompiledLexicon) -> Line:
     sides: list[str] = []
     comma = False
     seen = lex.seen
-    for m in lex.label_re.regex.finditer(low):
+    for m in lex.label_re.on(low).finditer(low):
         start = m.start()
         if start and low[start - 1].isalpha():
             continue  # inside a word

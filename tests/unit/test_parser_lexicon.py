@@ -13,7 +13,9 @@ import pytest
 from app.api.config import ApiConfig
 from app.config import ConfigError, Env
 from app.parsing import NotASignal, Signal, lexicon, parse_signal
-from app.parsing.lexicon import LexiconError, load_lexicon
+from app.parsing.lexicon import LETTER_RUN, LexiconError, load_lexicon
+from app.parsing.normalise import lower, normalise
+from tests.parsing.corpus_check import load_corpus
 
 TOKEN = "t" * 32
 ROOT = Path(__file__).resolve().parents[2]
@@ -146,3 +148,46 @@ def test_api_refuses_to_start_with_a_bad_file(tmp_path: Path) -> None:
     assert len(lines) == 1, done.stderr
     assert "PARSER_LEXICON_PATH" in lines[0] and f"{bad}, line 3" in lines[0]
     assert "unknown key 'stopp'" in lines[0]
+
+
+def test_word_pattern_precheck_never_hides_a_match() -> None:
+    """``may_occur`` says False only where the pattern finds nothing, on every corpus message
+    and line, for every word class; and it does spare scans (most signals name no type)."""
+    lex = lexicon.active()
+    classes = {
+        "label": lex.label_re,
+        "market": lex.market_re,
+        "type": lex.type_re,
+        "followup": lex.followup_re,
+        "alias": lex.alias_re,
+    }
+    spared = dict.fromkeys(classes, 0)
+    cases = load_corpus()
+    for case in cases:
+        text = lower("\n".join(normalise(case.text, lex.symbols, lex.symbols_re)))
+        for piece in (text, *text.split("\n")):
+            words = frozenset(LETTER_RUN.findall(piece))
+            for name, pattern in classes.items():
+                if not pattern.may_occur(words, piece):
+                    assert pattern.search(piece) is None, (name, case.ident, piece)
+                    assert pattern.regex.search(piece) is None, (name, case.ident, piece)
+                    spared[name] += piece is text
+    assert spared["type"] > len(cases) // 2
+    assert spared["followup"] > len(cases) // 2
+
+
+def test_word_pattern_with_a_phrase_of_no_letter() -> None:
+    """A phrase with no letter ("0 a 0") is pre-checked by its own plain search."""
+    pattern = lexicon.WordPattern(["0 a 0", "stop loss"])
+    cases = {
+        "stop no 0 a 0": True,
+        "sl 0a0": True,
+        "stoploss 1.0800": True,
+        "stop-loss: 1.0800": True,
+        "stop 1.0800": False,
+        "loss 1.0800": False,
+    }
+    for text, expected in cases.items():
+        words = frozenset(LETTER_RUN.findall(text))
+        assert pattern.may_occur(words, text) is expected, text
+        assert (pattern.search(text) is not None) is expected, text

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Iterable, Iterator
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -75,6 +76,8 @@ LANGUAGE_KEYS = (
 _SEPARATORS = re.compile(r"[\s.\-_/]+")
 _SEP_PATTERN = r"[ \t.\-_/]+"
 _LETTER_AFTER = r"(?![^\W\d_])"
+# the letter runs of a text, for WordPattern.may_occur
+LETTER_RUN = re.compile(r"[^\W\d_]+")
 
 
 class LexiconError(ValueError):
@@ -212,19 +215,58 @@ class WordPattern:
     times slower. A phrase may end before a digit ("TP1").
     """
 
-    __slots__ = ("regex",)
+    __slots__ = ("ascii", "first_words", "needs", "others", "regex")
 
     def __init__(self, phrases: Iterable[str]) -> None:
+        phrases = list(phrases)
         self.regex = re.compile(rf"\b(?:{trie_pattern(phrases)}){_LETTER_AFTER}")
+        # the same on an ASCII-only text, where the ASCII classes (\b, letters) are the
+        # Unicode ones and much cheaper to test
+        self.ascii = re.compile(self.regex.pattern, re.ASCII)
+        # Every letter run of a match is a whole letter run of the text: the first follows a
+        # word boundary, the others a separator, and no letter follows the last. So a phrase
+        # can occur only where the text holds all the runs of its spaced form ("stop loss":
+        # "stop", "loss") or all those of its glued form ("stoploss").
+        needs: dict[str, set[frozenset[str]]] = {}
+        others: list[str] = []
+        for phrase in phrases:
+            pieces = _pieces(phrase)
+            for form in ("".join(pieces), "".join(c for c in pieces if c != " ")):
+                runs = LETTER_RUN.findall(form)
+                if not runs:
+                    others.append(phrase)  # no letter at all
+                    break
+                needs.setdefault(runs[0], set()).add(frozenset(runs))
+        self.needs = {first: tuple(sets) for first, sets in needs.items()}
+        self.first_words = frozenset(needs)
+        # no boundary and no look-ahead: it may also match where the full pattern would not
+        self.others = re.compile(trie_pattern(others)) if others else None
+
+    def may_occur(self, words: AbstractSet[str], text: str) -> bool:
+        """False only when no phrase occurs in ``text`` (nor in a slice of it that cuts no
+        letter run); ``words`` is the set of its letter runs (``LETTER_RUN.findall``)."""
+        for first in self.first_words.intersection(words):
+            if any(runs <= words for runs in self.needs[first]):
+                return True
+        return self.others is not None and self.others.search(text) is not None
+
+    def on(self, text: str) -> re.Pattern[str]:
+        """The compiled pattern to run on ``text`` (``str.isascii`` is a flag look-up)."""
+        return self.ascii if text.isascii() else self.regex
 
     def finditer(self, text: str) -> Iterator[re.Match[str]]:
-        for m in self.regex.finditer(text):
+        for m in self.on(text).finditer(text):
             start = m.start()
             if start == 0 or not text[start - 1].isalpha():
                 yield m
 
     def search(self, text: str) -> re.Match[str] | None:
-        return next(self.finditer(text), None)
+        # the first match finditer would yield, without a generator (called once per message)
+        search = self.on(text).search
+        m = search(text)
+        while m is not None and m.start() and text[m.start() - 1].isalpha():
+            m = search(text, m.end())
+        return m
 
 
 def _word_re(phrases: Iterable[str]) -> WordPattern:
