@@ -19,7 +19,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from app.config import DbConfig
 from tests.conftest import GATEWAY_TOKEN, api_env
 from tests.support.api import ApiProcess
-from tests.support.proctree import descendants
+from tests.support.proctree import alive, descendants, parent
 
 WORKERS = 2
 
@@ -49,23 +49,10 @@ def wait_until(condition: Callable[[], bool], what: str, timeout: float = 20.0) 
         time.sleep(0.05)
 
 
-def alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except FileNotFoundError:
-        return False
-    return state != "Z"
-
-
 def copies(api: ApiProcess) -> list[int]:
     """The supervisor's children: the api copies (their parse workers are below them)."""
     assert api.process is not None
-    parent = str(api.process.pid)
-    return [
-        pid
-        for pid in descendants(api.process.pid)
-        if Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1] == parent
-    ]
+    return [pid for pid in descendants(api.process.pid) if parent(pid) == api.process.pid]
 
 
 def counter(registry: CollectorRegistry, name: str, **labels: str) -> float:

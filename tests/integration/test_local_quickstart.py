@@ -18,7 +18,9 @@ import psycopg2
 import pytest
 
 from app.localpg import LocalPg, free_port
+from tests.support import proctree
 from tests.support.api import REPO
+from tests.support.proctree import alive, command_lines
 
 
 def local_command(home: Path, *extra: str, api_port: int = 0, pg_port: int = 0) -> list[str]:
@@ -136,33 +138,7 @@ def read_until(process: subprocess.Popen[str], marker: str, timeout: float = 120
 
 def descendants(pid: int) -> dict[int, str]:
     """{pid: command line} of every process below `pid`."""
-    parents: dict[int, int] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
-                continue
-            parents[int(entry)] = int(stat.rsplit(")", 1)[1].split()[1])
-    found: set[int] = set()
-    frontier = {pid}
-    while frontier:
-        frontier = {c for c, p in parents.items() if p in frontier} - found
-        found |= frontier
-    commands = {}
-    for child in found:
-        try:
-            commands[child] = Path(f"/proc/{child}/cmdline").read_bytes().replace(b"\0", b" ")
-        except OSError:
-            continue
-    return {k: v.decode(errors="replace") for k, v in commands.items()}
-
-
-def alive(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
+    return command_lines(proctree.descendants(pid))
 
 
 def health(url: str) -> int:

@@ -14,6 +14,7 @@ from tests.conftest import GATEWAY_TOKEN
 from tests.integration.test_ingest import rows
 from tests.support.http import call
 from tests.support.messages import message, signal_text
+from tests.support.proctree import alive, descendants
 
 TEXTS = [signal_text(f"PETR{i}") for i in range(40)] + ["bom dia", "Alvo 1 atingido ✅"] * 10
 
@@ -82,39 +83,13 @@ def test_the_api_process_keeps_one_worker(signals_db: DbConfig, tmp_path) -> Non
     assert rows(signals_db, "SELECT count(*) FROM telegram_messages") == [(180,)]
 
 
-def _children(pid: int) -> set[int]:
-    """Every descendant of `pid`, from /proc (ppid is the 4th field of /proc/PID/stat)."""
-    parents: dict[int, int] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = open(f"/proc/{entry}/stat").read()  # noqa: SIM115
-            except OSError:
-                continue
-            parents[int(entry)] = int(stat.rsplit(")", 1)[1].split()[1])
-    found: set[int] = set()
-    frontier = {pid}
-    while frontier:
-        frontier = {child for child, parent in parents.items() if parent in frontier} - found
-        found |= frontier
-    return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0]  # noqa: SIM115
-    except OSError:
-        return False
-    return state != "Z"
-
-
 def _wait_gone(pids: set[int], timeout: float = 30.0) -> set[int]:
     import time
 
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and any(_alive(p) for p in pids):
+    while time.monotonic() < deadline and any(alive(p) for p in pids):
         time.sleep(0.1)
-    return {p for p in pids if _alive(p)}
+    return {p for p in pids if alive(p)}
 
 
 def _api_with_a_busy_worker(signals_db: DbConfig):  # type: ignore[no-untyped-def]
@@ -134,7 +109,7 @@ def _api_with_a_busy_worker(signals_db: DbConfig):  # type: ignore[no-untyped-de
     with urllib.request.urlopen(request, timeout=30) as answer:
         assert json.loads(answer.read())["accepted"] == 60
     assert api.process is not None
-    children = _children(api.process.pid)
+    children = set(descendants(api.process.pid))
     assert children, "the batch should have started a parse worker"
     return api, children
 
@@ -147,7 +122,7 @@ def test_no_parse_worker_outlives_the_api(signals_db: DbConfig, sig: int) -> Non
         assert _wait_gone(children) == set()
     finally:
         for pid in children:
-            if _alive(pid):
+            if alive(pid):
                 os.kill(pid, signal.SIGKILL)
 
 

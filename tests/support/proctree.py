@@ -33,6 +33,29 @@ def descendants(root: int) -> list[int]:
     return found
 
 
+def alive(pid: int) -> bool:
+    """Running (a zombie has exited; only its parent has not reaped it yet)."""
+    fields = _stat_fields(pid)
+    return fields is not None and fields[0] != "Z"
+
+
+def parent(pid: int) -> int | None:
+    fields = _stat_fields(pid)
+    return None if fields is None else int(fields[1])
+
+
+def command_lines(pids: list[int]) -> dict[int, str]:
+    """{pid: command line} of those still there."""
+    found = {}
+    for pid in pids:
+        try:
+            raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        found[pid] = raw.replace(b"\0", b" ").decode(errors="replace")
+    return found
+
+
 def tree_cpu_seconds(root: int) -> float:
     """utime+stime of root and its live descendants, plus what root's reaped children used."""
     total = 0
