@@ -207,6 +207,22 @@ def _node_pattern(node: dict[str, Any]) -> str:
     return f"(?:{body})?" if "" in node else body
 
 
+def _first_chars(phrases: list[str]) -> str:
+    """A look-ahead for the characters a phrase can start with ("" if a phrase is empty).
+
+    Tested before the word boundary, it lets the engine reject most word starts with one set
+    look-up instead of trying the trie's first-level alternatives one by one."""
+    firsts = set()
+    for phrase in phrases:
+        pieces = _pieces(phrase)
+        if not pieces:
+            return ""
+        firsts.add(pieces[0])
+    if not firsts:
+        return ""
+    return "(?=[" + "".join(re.escape(ch) for ch in sorted(firsts)) + "])"
+
+
 class WordPattern:
     """Phrases matched at letter boundaries.
 
@@ -219,7 +235,9 @@ class WordPattern:
 
     def __init__(self, phrases: Iterable[str]) -> None:
         phrases = list(phrases)
-        self.regex = re.compile(rf"\b(?:{trie_pattern(phrases)}){_LETTER_AFTER}")
+        self.regex = re.compile(
+            rf"{_first_chars(phrases)}\b(?:{trie_pattern(phrases)}){_LETTER_AFTER}"
+        )
         # the same on an ASCII-only text, where the ASCII classes (\b, letters) are the
         # Unicode ones and much cheaper to test
         self.ascii = re.compile(self.regex.pattern, re.ASCII)
