@@ -106,11 +106,12 @@ class FuzzyLabels:
 
 # A word (or two joined by a separator: "Stop-los", "take proft") in label position: at a
 # line's start (no group), or followed by a colon or a number after an optional one- or
-# two-digit index (group 1). Possessive runs and the word boundary keep the scan cheap.
+# two-digit index (group 1). Possessive runs and the word boundary keep the scan cheap; the
+# leading letter test skips the other positions before either branch is tried.
 _CANDIDATE = re.compile(
-    r"(?m)^[^\W\d_]{2,}+(?:[ \t.\-/]{1,2}[^\W\d_]{2,}+)?"
+    r"(?m)(?=[^\W\d_])(?:^[^\W\d_]{2,}+(?:[ \t.\-/]{1,2}[^\W\d_]{2,}+)?"
     r"|\b([^\W\d_]{2,}+(?:[ \t.\-/]{1,2}[^\W\d_]{2,}+)?)"
-    r"(?=[ \t]*+(?:\d{1,2}[ \t]*)?[:=]|[ \t:=\-@]*+\$?\d)"
+    r"(?=[ \t]*+(?:\d{1,2}[ \t]*)?[:=]|[ \t:=\-@]*+\$?\d))"
 )
 # the same for an ASCII-only text: identical there, and its classes are cheaper to test
 _CANDIDATE_ASCII = re.compile(_CANDIDATE.pattern, re.ASCII)
