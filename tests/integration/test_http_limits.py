@@ -117,14 +117,23 @@ def test_half_sent_headers_and_idle_keepalive_are_closed(api: ApiProcess) -> Non
 
 
 def test_connections_past_the_cap_are_answered_503(api: ApiProcess) -> None:
-    held = [socket.create_connection(("127.0.0.1", api.port), timeout=30) for _ in range(20)]
+    # Connections are held open one by one until the server refuses one. The cap is 20;
+    # the fixture's own readiness checks may still count for a moment (the server sees
+    # their close a little later), so the refusal may come a few connections early.
+    held: list[socket.socket] = []
+    refusal = b""
     try:
-        for sock in held:  # make sure the server has accepted each one
+        for _ in range(21):
+            sock = socket.create_connection(("127.0.0.1", api.port), timeout=30)
+            held.append(sock)
             sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
-            assert status_of(read_answer(sock)) == 200
-        with socket.create_connection(("127.0.0.1", api.port), timeout=30) as extra:
-            answer = read_answer(extra)
-        assert status_of(answer) == 503 and b"too_many_connections" in answer
+            answer = read_answer(sock)
+            if status_of(answer) != 200:
+                refusal = answer
+                break
+        accepted = len(held) - 1
+        assert 15 <= accepted <= 20, f"refused after {accepted} open connections (cap 20)"
+        assert status_of(refusal) == 503 and b"too_many_connections" in refusal
     finally:
         for sock in held:
             sock.close()
