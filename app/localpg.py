@@ -205,22 +205,9 @@ class LocalPg:
         then switch pg_hba.conf to scram-sha-256. Runs on a started server."""
         if self.password is None or not self.trusts_anyone():
             return
-        self._run(
-            "psql",
-            "-h",
-            self.host,
-            "-p",
-            str(self.port),
-            "-U",
-            "postgres",
-            "-d",
-            "postgres",
-            "-v",
-            "ON_ERROR_STOP=1",
-            "-qAt",
-            "-c",
+        self.psql(
             "SET password_encryption = 'scram-sha-256'; "
-            f"ALTER ROLE postgres PASSWORD '{scram_verifier(self.password)}'",
+            f"ALTER ROLE postgres PASSWORD '{scram_verifier(self.password)}'"
         )
         (self.datadir / "pg_hba.conf").write_text(PG_HBA)
         self._run("pg_ctl", "-D", str(self.datadir), "reload")
