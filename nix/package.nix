@@ -10,6 +10,7 @@
   buildPythonApplication,
   setuptools,
   wheel,
+  mypy,
   pytestCheckHook,
   pytest-asyncio,
   postgresql_15,
@@ -29,6 +30,7 @@ buildPythonApplication {
     root = ../.;
     fileset = fs.unions [
       ../pyproject.toml
+      ../setup.py
       ../README.md
       ../app
       ../sql # app/sql is a symlink to it
@@ -36,9 +38,11 @@ buildPythonApplication {
     ];
   };
 
+  # mypy brings mypyc: setup.py compiles the signal parser to C (docs/parser.md)
   build-system = [
     setuptools
     wheel
+    mypy
   ];
 
   # tornado, telethon, aiopg (brings psycopg2), prometheus-client,

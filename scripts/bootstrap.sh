@@ -25,6 +25,11 @@ ensure_system_packages() {
     if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null; then
         missing+=(postgresql)
     fi
+    # a C compiler and Python's headers: setup.py compiles the signal parser with mypyc
+    # (without them the parser is installed as plain Python, slower)
+    command -v gcc >/dev/null || missing+=(gcc libc6-dev)
+    python3 -c 'import os, sysconfig; assert os.path.exists(sysconfig.get_paths()["include"] + "/Python.h")' \
+        2>/dev/null || missing+=(python3-dev)
     if [ "$(id -u)" -eq 0 ] && ! id postgres >/dev/null 2>&1; then
         missing+=(postgresql)
     fi
@@ -39,7 +44,11 @@ ensure_venv() {
         echo ">> creating virtualenv in $VENV" >&2
         python3 -m venv "$VENV"
     fi
-    local stamp="$VENV/.installed-$(sha256sum "$ROOT/pyproject.toml" | cut -c1-16)"
+    # pyproject.toml, setup.py and the parser's sources: an edited parser module is compiled
+    # again (app/parsing/compiled.py runs the sources meanwhile)
+    local key
+    key="$(cat "$ROOT/pyproject.toml" "$ROOT/setup.py" "$ROOT"/app/parsing/*.py | sha256sum | cut -c1-16)"
+    local stamp="$VENV/.installed-$key"
     if [ ! -f "$stamp" ]; then
         echo ">> installing the project and its dependencies" >&2
         "$VENV/bin/python" -m pip install -q --upgrade pip >/dev/null

@@ -21,7 +21,7 @@ BUILD="$(mktemp -d)"
 trap 'rm -rf "$BUILD"' EXIT
 # build from a copy so the shared work tree gets no build/ or egg-info
 tar -C "$ROOT" -c --exclude=.venv --exclude=.git --exclude='*.egg-info' --exclude=build \
-    --exclude=__pycache__ pyproject.toml app sql $( [ -f "$ROOT/README.md" ] && echo README.md ) \
+    --exclude=__pycache__ --exclude="*.so" pyproject.toml setup.py app sql $( [ -f "$ROOT/README.md" ] && echo README.md ) \
     | tar -C "$BUILD" -x
 "$PY" -m pip wheel -q --disable-pip-version-check --wheel-dir "$OUT" "$BUILD" 2> >(grep -v "is ignored: it is neither" >&2)
 ls "$OUT"/tp_capital-*.whl >/dev/null

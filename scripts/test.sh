@@ -9,6 +9,6 @@ cd "$ROOT"
 # Tools some tests drive (each script is idempotent and quick when done already).
 "$ROOT/scripts/ensure-nix-vagrant.sh" >&2
 echo ">> ruff" >&2
-"$VENV/bin/ruff" check app tests
+"$VENV/bin/ruff" check app tests setup.py
 echo ">> pytest" >&2
 exec "$VENV/bin/python" -m pytest "$@"

@@ -80,18 +80,18 @@ def follow_up(
             and (report or lex.result_re.search(low))
         ):
             return FollowUp(True, _REASONS["stop" if "stop" in kinds else "hit"])
-        words = [
+        hits = [
             (m.start(), lex.followups[canonical(m.group())])
             for m in lex.followup_re.finditer(low)
             if canonical(m.group()) in lex.followups
         ]
-        if not words:
+        if not hits:
             continue
-        classes = {kind for _, kind in words}
+        classes = {kind for _, kind in hits}
         if "condition" in classes:
             continue
         kinds = kinds or _mentions(low, lex)
-        if "update" in classes and (kinds or _starts_with(low, words, "update")):
+        if "update" in classes and (kinds or _starts_with(low, hits, "update")):
             return FollowUp(True, _REASONS["update"])
         if "cancel" in classes:
             return FollowUp(True, _REASONS["cancel"])
@@ -103,7 +103,7 @@ def follow_up(
             if ("entry" in kinds or "buy" in kinds or "sell" in kinds) and "target" not in kinds:
                 return FollowUp(True, _REASONS["entry"])
             return FollowUp(True, _REASONS["hit"])
-        if "close" in classes and _is_close(low, words, kinds, lex):
+        if "close" in classes and _is_close(low, hits, kinds, lex):
             return FollowUp(True, _REASONS["close"])
         if "close" in classes and soft is None and "%" in low:
             soft = FollowUp(False, _REASONS["partial"])  # "Fechar 50% da posição"

@@ -104,7 +104,7 @@ def _float(value: Decimal | None) -> float | None:
     return None if value is None else float(value)
 
 
-def parse_signal(text: str) -> Signal | NotASignal:
+def parse_signal(text: object) -> Signal | NotASignal:
     """Parse one message; pure and total (never raises)."""
     try:
         return _parse(text)
@@ -112,7 +112,7 @@ def parse_signal(text: str) -> Signal | NotASignal:
         return NotASignal(NOT_SIGNAL, f"parser error: {type(exc).__name__}")
 
 
-def _parse(text: str) -> Signal | NotASignal:
+def _parse(text: object) -> Signal | NotASignal:
     if not isinstance(text, str) or not text.strip():
         return NotASignal(NOT_SIGNAL, "empty message")
     if len(text) > MAX_MESSAGE_CHARS:
@@ -158,6 +158,7 @@ def _build(
             if target.maybe_price is None or not near(Decimal(target.maybe_price.text)):
                 continue
             target = Target(target.maybe_price, None, target.final)
+        assert target.num is not None
         values = to_decimals(target.num, style)
         for i, value in enumerate(values):
             targets.append(value)

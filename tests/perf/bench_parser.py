@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import random
+import subprocess
 import sys
 import time
 from collections import Counter
@@ -25,6 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from app.parsing import compiled
 from app.parsing.signals import Signal, parse_signal
 
 TEMPLATES = [
@@ -153,6 +156,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=5000)
     parser.add_argument("--repeat", type=int, default=9)
+    parser.add_argument(
+        "--no-compare",
+        action="store_true",
+        help="skip the second run with the parser's sources interpreted",
+    )
+    parser.add_argument("--summary", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     corpus = build_corpus(args.messages)
@@ -174,8 +183,12 @@ def main(argv: list[str] | None = None) -> int:
     mean_us = parse_total / n * 1e6
     p99_us = per_message[min(n - 1, int(n * 0.99))]
     base_us = base_total / n * 1e6
+    if args.summary:
+        print(f"{mean_us:.3f} {p99_us:.3f} {compiled.state()}")
+        return 0
 
     print(f"corpus: {n} messages, outcomes {dict(sorted(outcomes.items()))}")
+    print(f"parser: {compiled.state()} (app/parsing/compiled.py; setup.py builds it with mypyc)")
     best_mean_us = sum(per_message) / n
     print(f"parse_signal: mean {mean_us:.1f} us/message, p99 {p99_us:.1f} us/message")
     print(
@@ -193,7 +206,34 @@ def main(argv: list[str] | None = None) -> int:
     )
     cpu = _cpu_per_message(corpus)
     print(f"CPU time (process_time, best of {args.repeat}): {cpu:.1f} us/message")
+    if compiled.state() == "compiled" and not args.no_compare:
+        _compare_interpreted(args, mean_us, p99_us)
     return 0
+
+
+def _compare_interpreted(args: argparse.Namespace, mean_us: float, p99_us: float) -> None:
+    """The same corpus with the same sources interpreted, run right after in a child process."""
+    child = subprocess.run(
+        [
+            sys.executable,
+            __file__,
+            "--summary",
+            "--messages",
+            str(args.messages),
+            "--repeat",
+            str(args.repeat),
+        ],
+        env={**os.environ, "TPCAP_PARSER_INTERPRETED": "1"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    mean_i, p99_i, state = child.stdout.split()
+    print(
+        f"same sources {state}: mean {float(mean_i):.1f} us/message, p99 {float(p99_i):.1f} us;"
+        f" compiled = {mean_us / float(mean_i):.2f} x interpreted mean,"
+        f" {p99_us / float(p99_i):.2f} x p99"
+    )
 
 
 if __name__ == "__main__":

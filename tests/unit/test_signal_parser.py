@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from app.parsing import signals
+from app.parsing import lexicon
 from app.parsing.signals import (
     MAX_MESSAGE_CHARS,
     PARSER_VERSION,
@@ -1191,7 +1191,8 @@ def test_internal_error_becomes_not_a_signal(monkeypatch: pytest.MonkeyPatch) ->
     def boom(*args: object) -> None:
         raise RuntimeError("bug")
 
-    monkeypatch.setattr(signals, "assign", boom)
+    # the lexicon module stays interpreted, so this reaches a compiled parser too
+    monkeypatch.setattr(lexicon, "active", boom)
     assert parse_signal("Ativo: X\nCompra: 1\nAlvo: 2") == NotASignal(
         "not_signal", "parser error: RuntimeError"
     )
