@@ -1,6 +1,6 @@
 """Build hook: the signal parser's modules are compiled to C with mypyc when a C compiler is here.
 
-pyproject.toml holds everything else. The compiled parser runs the same source, about 1.7x
+pyproject.toml holds everything else. The compiled parser runs the same source, about 1.6x
 faster (docs/parser.md, tests/perf/bench_parser.py); without a compiler, Python.h or mypyc,
 or with TPCAP_PURE_PARSER=1, the package is built as plain Python and behaves the same.
 """
@@ -17,9 +17,12 @@ from pathlib import Path
 from setuptools import setup
 
 # The parser's pure modules, as listed by app/parsing/compiled.py (read without importing the
-# package). lexicon/ stays interpreted: it reads TOML once and loads an operator's file.
-_LISTED = runpy.run_path(str(Path(__file__).parent / "app" / "parsing" / "compiled.py"))
-PARSER_MODULES = [f"app/parsing/{name}.py" for name in _LISTED["MODULES"]]
+# package, which would import the parser)
+_HERE = Path(__file__).resolve().parent
+_LISTED = runpy.run_path(str(_HERE / "app" / "parsing" / "compiled.py"))
+PARSER_MODULES = [
+    str(_LISTED["source_path"](name, Path("app/parsing"))) for name in _LISTED["MODULES"]
+]
 
 
 def _why_not_compiled() -> str | None:

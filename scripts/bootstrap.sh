@@ -47,7 +47,8 @@ ensure_venv() {
     # pyproject.toml, setup.py and the parser's sources: an edited parser module is compiled
     # again (app/parsing/compiled.py runs the sources meanwhile)
     local key
-    key="$(cat "$ROOT/pyproject.toml" "$ROOT/setup.py" "$ROOT"/app/parsing/*.py | sha256sum | cut -c1-16)"
+    key="$(cat "$ROOT/pyproject.toml" "$ROOT/setup.py" "$ROOT"/app/parsing/*.py \
+        "$ROOT/app/parsing/lexicon/__init__.py" | sha256sum | cut -c1-16)"
     local stamp="$VENV/.installed-$key"
     if [ ! -f "$stamp" ]; then
         echo ">> installing the project and its dependencies" >&2

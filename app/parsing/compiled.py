@@ -25,7 +25,9 @@ from pathlib import Path
 from types import ModuleType
 
 PACKAGE = "app.parsing"
+# module names under app.parsing; "lexicon" is a package (lexicon/__init__.py, beside its TOML)
 MODULES = (
+    "lexicon",
     "normalise",
     "numbers",
     "fuzzy",
@@ -41,9 +43,18 @@ HERE = Path(__file__).resolve().parent
 _SLACK_S = 2.0
 
 
+PACKAGES = frozenset({"lexicon"})
+
+
+def source_path(name: str, directory: Path = HERE) -> Path:
+    """The module's source file, relative paths as setup.py passes them to mypyc."""
+    return directory / name / "__init__.py" if name in PACKAGES else directory / f"{name}.py"
+
+
 def _built(name: str, directory: Path = HERE) -> Path | None:
+    stem = source_path(name, directory).with_suffix("")
     for suffix in importlib.machinery.EXTENSION_SUFFIXES:
-        candidate = directory / f"{name}{suffix}"
+        candidate = stem.with_name(stem.name + suffix)
         if candidate.exists():
             return candidate
     return None
@@ -54,7 +65,7 @@ def stale_modules(directory: Path = HERE) -> list[str]:
     stale = []
     for name in MODULES:
         built = _built(name, directory)
-        source = directory / f"{name}.py"
+        source = source_path(name, directory)
         if (
             built is not None
             and source.exists()
@@ -76,7 +87,12 @@ class _SourceFinder(importlib.abc.MetaPathFinder):
         package, _, name = fullname.rpartition(".")
         if package != PACKAGE or name not in MODULES:
             return None
-        return importlib.util.spec_from_file_location(fullname, self.directory / f"{name}.py")
+        source = source_path(name, self.directory)
+        if name in PACKAGES:
+            return importlib.util.spec_from_file_location(
+                fullname, source, submodule_search_locations=[str(source.parent)]
+            )
+        return importlib.util.spec_from_file_location(fullname, source)
 
 
 def guard(directory: Path = HERE) -> None:
@@ -93,7 +109,7 @@ def guard(directory: Path = HERE) -> None:
     logging.getLogger(PACKAGE).warning(
         "the compiled parser is older than its sources (%s); running the sources, slower, "
         "until `pip install -e .` rebuilds it",
-        ", ".join(f"{name}.py" for name in stale),
+        ", ".join(str(source_path(name, directory).relative_to(directory)) for name in stale),
     )
 
 

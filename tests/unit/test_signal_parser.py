@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import random
+import subprocess
+import sys
 import time
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from app.parsing import lexicon
 from app.parsing.signals import (
     MAX_MESSAGE_CHARS,
     PARSER_VERSION,
@@ -1187,12 +1190,23 @@ def test_non_string_input_is_not_a_signal(value: object) -> None:
     assert parse_signal(value) == NotASignal("not_signal", "empty message")  # type: ignore[arg-type]
 
 
-def test_internal_error_becomes_not_a_signal(monkeypatch: pytest.MonkeyPatch) -> None:
-    def boom(*args: object) -> None:
-        raise RuntimeError("bug")
-
-    # the lexicon module stays interpreted, so this reaches a compiled parser too
-    monkeypatch.setattr(lexicon, "active", boom)
-    assert parse_signal("Ativo: X\nCompra: 1\nAlvo: 2") == NotASignal(
-        "not_signal", "parser error: RuntimeError"
+def test_internal_error_becomes_not_a_signal() -> None:
+    # A compiled parser's modules call each other directly, past any monkeypatch, so the
+    # bug is planted in the same sources run interpreted (tests/parsing/test_compiled.py
+    # checks that both forms agree).
+    probe = (
+        "from app.parsing import signals\n"
+        "def boom(*args):\n"
+        "    raise RuntimeError('bug')\n"
+        "signals.assign = boom\n"
+        "print(signals.parse_signal('Ativo: X\\nCompra: 1\\nAlvo: 2'))\n"
     )
+    child = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[2],
+        env={**os.environ, "TPCAP_PARSER_INTERPRETED": "1"},
+    )
+    assert child.stdout.strip() == repr(NotASignal("not_signal", "parser error: RuntimeError"))
