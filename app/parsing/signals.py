@@ -79,6 +79,25 @@ class Signal:
     target_2: Decimal | None = None
     target_final: Decimal | None = None
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # explicit, since the compiled class does not get dataclasses' frozen-slots pickling
+        # (parse workers send outcomes back pickled)
+        return (
+            Signal,
+            (
+                self.asset,
+                self.signal_type,
+                self.side,
+                self.buy_min,
+                self.buy_max,
+                self.targets,
+                self.stop,
+                self.target_1,
+                self.target_2,
+                self.target_final,
+            ),
+        )
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "asset": self.asset,
@@ -98,6 +117,9 @@ class Signal:
 class NotASignal:
     status: str
     reason: str
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (NotASignal, (self.status, self.reason))
 
 
 def _float(value: Decimal | None) -> float | None:

@@ -136,3 +136,14 @@ def test_the_interpreted_switch(value: str) -> None:
         assert child.stdout.strip() == "interpreted"
     else:
         assert child.stdout.strip() == compiled.state()
+
+
+def test_outcomes_survive_pickling() -> None:
+    # parse workers send outcomes back to the api pickled
+    import pickle
+
+    for text in ("XAUUSD BUY NOW\nTP 2350\nSL 2330", "Bom dia pessoal!"):
+        outcome = parse_signal(text)
+        again = pickle.loads(pickle.dumps(outcome))
+        assert again == outcome
+        assert type(again) is type(outcome)
