@@ -55,6 +55,7 @@ class Draft:
     entry_side: str | None = None
     meta_side: str | None = None
     line_side: str | None = None
+    line_side_unit: bool = False  # line_side came from a word that may be a unit ("sat")
     side_label: bool = False  # an explicit "Compra:"/"Buy:" label carried the entry
     side_line: bool = False  # a short line names the side
     loose_numbers: list[Num] = field(default_factory=list)  # numbers on a side line
@@ -113,8 +114,12 @@ def assign(lines: list[str], lows: list[str], lex: CompiledLexicon) -> Draft:
         one_side = bool(sides) and (len(sides) == 1 or len(set(sides)) == 1)
         if draft.line_side is None and one_side:
             draft.line_side = sides[0]
+            draft.line_side_unit = scan.unit_side
         # whether the text before the first label is short (counted once, when needed)
-        short_header = bool(sides or "@" in header) and len(_WORDS.findall(header)) <= _HEADER_WORDS
+        # counted after the header's last colon: "Instant execution: BUY EURJPY at 163.20"
+        short_header = bool(sides or "@" in header) and (
+            len(_WORDS.findall(header.rpartition(":")[2])) <= _HEADER_WORDS
+        )
         if one_side and short_header:
             # "XAUUSD BUY" / "GOLD SELL ⏎ TP ...": a side alone in a short line is an order at
             # market; "Watching 1.0850 for long entries" is prose

@@ -169,7 +169,7 @@ def _build(
     lex = draft.lex
     style = decimal_style(draft.tokens(), draft.comma_language)
     entries = [d for n in draft.entries for d in to_decimals(n, style)]
-    if not entries and draft.loose_numbers and not draft.market:
+    if not entries and draft.loose_numbers:
         entries = [d for n in draft.loose_numbers for d in to_decimals(n, style)]
     targets: list[Decimal] = []
     indexes: list[int | None] = []
@@ -190,7 +190,14 @@ def _build(
     stops = [d for n in draft.stops for d in to_decimals(n, style)]
     stop = stops[0] if stops else None
     asset = draft.asset()
-    if any(word in full_text for word in lex.sats_words) and lex.sats_re.search(full_text):
+    line_side = draft.line_side
+    if (
+        any(word in full_text for word in lex.sats_words)
+        and lex.sats_re.search(full_text)
+        and (asset is None or _may_be_crypto(asset, lex))
+    ):
+        if draft.line_side_unit:
+            line_side = None  # "1020 - 1050 sat" is a price in satoshis, not "sell"
         entries, targets = [e * _SATOSHI for e in entries], [t * _SATOSHI for t in targets]
         stop = None if stop is None else stop * _SATOSHI
         if asset and not asset.endswith("BTC"):
@@ -198,7 +205,7 @@ def _build(
 
     if not entries and stop is None and is_result(lows, lex):
         return NotASignal(NOT_SIGNAL, "follow-up notice: result")
-    side = draft.entry_side or draft.meta_side or draft.line_side
+    side = draft.entry_side or draft.meta_side or line_side
     has_entry = bool(entries) or draft.market or (side is not None and draft.side_line)
     entry_only = draft.side_label and draft.labelled_asset and bool(entries)
     complete = asset is not None and has_entry and bool(targets or stop is not None or entry_only)
@@ -274,6 +281,20 @@ def _signal_type(full_text: str, words: frozenset[str], lex: lexicon.CompiledLex
         if not _COLON.match(full_text, m.end()):
             return lex.types.get(lexicon.canonical(m.group()), UNSPECIFIED)
     return UNSPECIFIED
+
+
+_B3_TICKER = re.compile(r"[A-Z]{4}\d{1,2}")
+
+
+def _may_be_crypto(asset: str, lex: lexicon.CompiledLexicon) -> bool:
+    """Not a forex pair or metal, index, oil or B3 ticker: "GBPJPY 191.20 SAT" is Turkish
+    for sell, not a price in satoshis."""
+    low = asset.lower()
+    if len(low) == 6 and low[:3] in lex.codes and low[3:] in lex.codes:
+        return False
+    if low not in lex.coins and asset in lex.aliases.values():  # indices, oil (rare: sats only)
+        return False
+    return _B3_TICKER.fullmatch(asset) is None
 
 
 def _coin_of(asset: str, lex: lexicon.CompiledLexicon) -> str:

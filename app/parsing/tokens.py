@@ -48,6 +48,7 @@ class Line:
     segments: list[Segment]
     sides: list[str]  # buy/sell words seen anywhere in the line
     comma: bool  # a word only decimal-comma languages use
+    unit_side: bool = False  # a side word that may be a unit: "191.20 sat"
 
 
 def _index_after(low: str, end: int, kind: str) -> tuple[int | None, int, bool]:
@@ -94,6 +95,11 @@ def _index_before(low: str, start: int, lex: CompiledLexicon) -> tuple[int | Non
     return None, start
 
 
+def _after_number(low: str, start: int) -> bool:
+    before = low[:start].rstrip(" \t")
+    return bool(before) and before[-1].isdecimal()
+
+
 def segments(line: str, low: str, lex: CompiledLexicon) -> Line:
     """The line cut into its header and labelled segments."""
     if not _LETTER.search(low):
@@ -102,6 +108,7 @@ def segments(line: str, low: str, lex: CompiledLexicon) -> Line:
     found: list[tuple[int, int, str, int | None, bool, bool]] = []
     sides: list[str] = []
     comma = False
+    unit_side = False
     seen = lex.seen
     for m in lex.label_re.on(low).finditer(low):
         start = m.start()
@@ -119,9 +126,12 @@ def segments(line: str, low: str, lex: CompiledLexicon) -> Line:
             index, end, ambiguous = _index_after(low, end, kind)
         else:
             index = None
-        if label.needs_index and (index is None or end - m.end() > len(str(index))):
-            continue  # "t#" reads "T1" only, not a lone "t" nor "t 1"
         at_start = start == 0 or not low[:start].strip(" \t-:|>*")
+        if label.needs_index and (
+            (index is None and not (at_start and _COLON_AFTER.match(low, end)))
+            or (index is not None and end - m.end() > len(str(index)))
+        ):
+            continue  # "t#" reads "T1" and a line's "T:", not a lone "t" nor "t 1"
         if index is None and kind in INDEXED_KINDS:
             index, ord_start = _index_before(low, start, lex)
             if index is not None and ord_start == 0:
@@ -134,6 +144,8 @@ def segments(line: str, low: str, lex: CompiledLexicon) -> Line:
             not label.weak or at_start or number_follows or not low[end:].strip()
         ):
             sides.append(kind)
+            # "1050 sat": Turkish "sat" (sell), or satoshis when the asset is a coin
+            unit_side = unit_side or (text in lex.sats_words and _after_number(low, start))
         if label.weak and not (at_start or number_follows or not low[end:].strip()):
             continue
         if not (at_start or colon or (kind in PRICE_KINDS and number_follows)):
@@ -147,7 +159,7 @@ def segments(line: str, low: str, lex: CompiledLexicon) -> Line:
             continue
         found.append((start, end, kind, index, ambiguous, colon))
     if not found:
-        return Line(line, [], sides, comma)
+        return Line(line, [], sides, comma, unit_side)
     result = []
     for i, (start, end, kind, index, ambiguous, colon) in enumerate(found):
         stop = found[i + 1][0] if i + 1 < len(found) else len(line)
@@ -162,4 +174,4 @@ def segments(line: str, low: str, lex: CompiledLexicon) -> Line:
                 str(index) if ambiguous else None,
             )
         )
-    return Line(line[: found[0][0]], result, sides, comma)
+    return Line(line[: found[0][0]], result, sides, comma, unit_side)
