@@ -75,8 +75,12 @@ class Draft:
         return bool(self.entries or priced or self.stops or self.market)
 
     def asset(self) -> str | None:
-        """The message's instrument: labelled values first, then the lines in order."""
-        for scan, line, low in self.asset_lines:
+        """The message's instrument: labelled values first, then the lines in order, the
+        lines carrying labels or a side before the others (chatter around the signal)."""
+        lines = self.asset_lines
+        for scan, line, low in [a for a in lines if a[0].segments or a[0].sides] + [
+            a for a in lines if not (a[0].segments or a[0].sides)
+        ]:
             if self.assets.settled:
                 break
             _scan_assets(self, scan, line, low)

@@ -17,15 +17,16 @@ import re
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
-from app.parsing.lexicon import HIT_MARK, CompiledLexicon, canonical
+from app.parsing.lexicon import HIT_MARK, LETTER_RUN, CompiledLexicon, canonical
 
 _NUMBER_NEXT = re.compile(r"[ \t:=]*\$?\d")
 # "TP1 2345 ✅": a hit mark after a price (before a label, "✅ TP1: 2345", it is a bullet)
 _HIT_AFTER_PRICE = re.compile(rf"\d[^\d\n{HIT_MARK}]{{0,12}}{HIT_MARK}")
 _TARGETS = frozenset({"target", "target_final"})
 _PERCENT_NEXT = re.compile(r"[ \t]*\d+[ \t]*%")
-_ORDER_KINDS = frozenset({"entry", "buy", "sell", "stop"})
+_ENTRY_KINDS = frozenset({"entry", "buy", "sell"})
 _PRICED = frozenset({"target", "target_final", "entry", "buy", "sell", "stop"})
+_PROSE_WORDS = 12  # a notice is short ("TP1 hit ✅ +50 pips", "Closed at 1.0900")
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,10 +67,7 @@ def follow_up(
     soft: FollowUp | None = None
     # a mark after a target is a result only in a report; beside unmarked entry and stop
     # lines it is the channel ticking off its own signal's levels
-    report = HIT_MARK in text and not any(
-        HIT_MARK not in low and not _ORDER_KINDS.isdisjoint(kinds)
-        for low, kinds in zip(lows, label_kinds, strict=True)
-    )
+    report = HIT_MARK in text and _is_report(lows, label_kinds)
     for low, kinds in zip(lows, label_kinds, strict=True):
         if not low:
             continue
@@ -91,20 +89,15 @@ def follow_up(
         if "condition" in classes:
             continue
         kinds = kinds or _mentions(low, lex)
-        if "update" in classes and (kinds or _starts_with(low, hits, "update")):
-            return FollowUp(True, _REASONS["update"])
-        if "cancel" in classes:
-            return FollowUp(True, _REASONS["cancel"])
-        if "stopped" in classes:
-            return FollowUp(True, _REASONS["stop"])
-        if "hit" in classes and (kinds or "all" in classes or lex.result_re.search(low)):
-            if "stop" in kinds:
-                return FollowUp(True, _REASONS["stop"])
-            if ("entry" in kinds or "buy" in kinds or "sell" in kinds) and "target" not in kinds:
-                return FollowUp(True, _REASONS["entry"])
-            return FollowUp(True, _REASONS["hit"])
-        if "close" in classes and _is_close(low, hits, kinds, lex):
-            return FollowUp(True, _REASONS["close"])
+        reason = _notice(low, hits, classes, kinds, lex)
+        if reason is not None:
+            if reason == "cancel" or len(LETTER_RUN.findall(low)) <= _PROSE_WORDS:
+                return FollowUp(True, _REASONS[reason])
+            # a long line of prose ("Last week we closed +340 pips in total, thank you
+            # all...") is chatter around a signal, a notice only when no signal is there
+            if soft is None:
+                soft = FollowUp(False, _REASONS[reason])
+            continue
         if "close" in classes and soft is None and "%" in low:
             soft = FollowUp(False, _REASONS["partial"])  # "Fechar 50% da posição"
         if soft is None and "manage" in classes:
@@ -112,6 +105,41 @@ def follow_up(
         elif soft is None and "partial" in classes:
             soft = FollowUp(False, _REASONS["partial"])
     return soft
+
+
+def _is_report(lows: list[str], label_kinds: list[list[str]]) -> bool:
+    """Every entry and stop line marked, or every entry line marked with only the stop
+    unmarked ("BUY 2318.50 ✅ / TP1 2326 ✅ / ... / SL 2311": the stop was not hit)."""
+    unmarked_entry = unmarked_stop = marked_entry = False
+    for low, kinds in zip(lows, label_kinds, strict=True):
+        entry = not _ENTRY_KINDS.isdisjoint(kinds)
+        if HIT_MARK in low:
+            marked_entry = marked_entry or entry
+        else:
+            unmarked_entry = unmarked_entry or entry
+            unmarked_stop = unmarked_stop or "stop" in kinds
+    return not unmarked_entry and (not unmarked_stop or marked_entry)
+
+
+def _notice(
+    low: str, hits: list[tuple[int, str]], classes: set[str], kinds: list[str], lex: CompiledLexicon
+) -> str | None:
+    """The notice a line with follow-up words is: update, cancel, stop, entry, hit, close."""
+    if "update" in classes and (kinds or _starts_with(low, hits, "update")):
+        return "update"
+    if "cancel" in classes:
+        return "cancel"
+    if "stopped" in classes:
+        return "stop"
+    if "hit" in classes and (kinds or "all" in classes or lex.result_re.search(low)):
+        if "stop" in kinds:
+            return "stop"
+        if ("entry" in kinds or "buy" in kinds or "sell" in kinds) and "target" not in kinds:
+            return "entry"
+        return "hit"
+    if "close" in classes and _is_close(low, hits, kinds, lex):
+        return "close"
+    return None
 
 
 def _is_close(

@@ -56,6 +56,8 @@ _MARKDOWN = ("**", "__", "~~", "||", "`", "*")
 # A markdown underscore touches a non-alphanumeric side: "__Ativo:__", "_BOVAW32_".
 _UNDERSCORE = re.compile(r"(?<![^\W_])_+|_+(?![^\W_])")
 _LEADING = " \t-+>|.:,;=•"
+# "39310...39340", "1.0850 .. 1.0870": dots between two numbers join a range
+_DOTS_RANGE = re.compile(r"(?<=\d)[ \t]*\.{2,}[ \t]*(?=\d)")
 
 
 def normalise(
@@ -81,6 +83,8 @@ def normalise(
                 else text.translate(symbols)
             )
         text = _SYMBOLS.sub(" ", _DASHES.sub("-", text))
+    if ".." in text:
+        text = _DOTS_RANGE.sub(" - ", text)
     for mark in _MARKDOWN:
         if mark in text:
             text = text.replace(mark, " ")

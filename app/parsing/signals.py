@@ -203,7 +203,9 @@ def _build(
         if asset and not asset.endswith("BTC"):
             asset = _coin_of(asset, lex) + "BTC"
 
-    if not entries and stop is None and is_result(lows, lex):
+    if stop is None and (not entries or _later_targets_only(indexes)) and is_result(lows, lex):
+        # "+2.4% ... TP2 3175 is close": a result and only target 2 or later, no stop: the
+        # progress of an earlier signal
         return NotASignal(NOT_SIGNAL, "follow-up notice: result")
     side = draft.entry_side or draft.meta_side or line_side
     has_entry = bool(entries) or draft.market or (side is not None and draft.side_line)
@@ -238,6 +240,10 @@ def _build(
         target_2=t2,
         target_final=final,
     )
+
+
+def _later_targets_only(indexes: list[int | None]) -> bool:
+    return bool(indexes) and all(i is not None and i >= 2 for i in indexes)
 
 
 def _near(entries: list[Decimal]):  # type: ignore[no-untyped-def]

@@ -178,3 +178,56 @@ def test_second_round_kinds(text: str, expect: dict[str, object]) -> None:
 )
 def test_second_round_near_misses_stay_non_signals(text: str) -> None:
     assert isinstance(parse_signal(text), NotASignal)
+
+
+# A third held-out round (260 messages, written apart from the parser: 245 right unseen, 2
+# non-signals read as signals) missed these kinds, written here in other words.
+@pytest.mark.parametrize(
+    ("text", "expect"),
+    [
+        (  # prose around the signal mentioning closes and stops is chatter, not a notice
+            "Morning all! On Friday we closed the week with +210 pips in total, nice work "
+            "everyone\n\nNZDUSD BUY 0.6010\nTP1 0.6040\nTP2 0.6075\nSL 0.5985\n\n"
+            "the stop on last week's cable trade got hit by a couple of pips, no worries",
+            {"asset": "NZDUSD", "side": "buy", "buy_min": 0.601, "stop": 0.5985},
+        ),
+        (  # three dots join an entry range
+            "GER40 BUY 18210...18240\ntp 18320\nsl 18150",
+            {"asset": "GER40", "buy_min": 18210, "buy_max": 18240},
+        ),
+        (  # a cross mark before a price stands for the stop
+            "AUDCAD\nBUY\n0.9020\n🎯 0.9050 • 0.9080\n❌ 0.8990",
+            {"asset": "AUDCAD", "side": "buy", "stop": 0.899, "targets": [0.905, 0.908]},
+        ),
+        (  # a frequent short misspelling of "sell"
+            "gbpusd sel 1.2650\ntp 1.2620\nsl 1.2680",
+            {"asset": "GBPUSD", "side": "sell", "buy_min": 1.265},
+        ),
+        (  # Portuguese gerund and a market word with the price
+            "US30 comprando agora em 39.100\ntp 39.300\nsl 38.950",
+            {"asset": "US30", "side": "buy", "buy_min": 39100, "stop": 38950},
+        ),
+        (  # Spanish gerund
+            "ORO vendiendo 2380\nTP 2368\nSL 2391",
+            {"asset": "XAUUSD", "side": "sell", "buy_min": 2380, "stop": 2391},
+        ),
+    ],
+)
+def test_third_round_kinds(text: str, expect: dict[str, object]) -> None:
+    fields = _fields(text)
+    assert {k: fields[k] for k in expect} == expect
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # every entry and target ticked, only the stop not: a report on an earlier signal
+        "EURCHF\nSELL 0.9650 ✅\nTP1 0.9620 ✅\nTP2 0.9590 ✅\nSL 0.9690",
+        # a result, then only a later target and no stop: the progress of an earlier signal
+        "#SOLUSDT up +3.1% 📈\nEntry 151.2 → now 155.9\nTP3 158.0 is next",
+        # a short notice still wins over a quoted signal
+        "Signal cancelled\nEURUSD BUY 1.0850\nTP 1.0900\nSL 1.0800",
+    ],
+)
+def test_third_round_notices_stay_non_signals(text: str) -> None:
+    assert isinstance(parse_signal(text), NotASignal)
