@@ -76,11 +76,10 @@ class Draft:
 
     def asset(self) -> str | None:
         """The message's instrument: labelled values first, then the lines in order, the
-        lines carrying labels or a side before the others (chatter around the signal)."""
-        lines = self.asset_lines
-        for scan, line, low in [a for a in lines if a[0].segments or a[0].sides] + [
-            a for a in lines if not (a[0].segments or a[0].sides)
-        ]:
+        lines carrying a price label or a side before the others (chatter around the signal)."""
+        signal_lines = [a for a in self.asset_lines if _carries_fields(a[0])]
+        rest = [a for a in self.asset_lines if not _carries_fields(a[0])]
+        for scan, line, low in signal_lines + rest:
             if self.assets.settled:
                 break
             _scan_assets(self, scan, line, low)
@@ -170,6 +169,11 @@ def assign(lines: list[str], lows: list[str], lex: CompiledLexicon) -> Draft:
 
 
 _PRICE_ONLY = frozenset({"target", "target_final", "stop"})
+_FIELD_KINDS = ENTRY_KINDS | _PRICE_ONLY
+
+
+def _carries_fields(scan: Line) -> bool:
+    return bool(scan.sides) or any(s.kind in _FIELD_KINDS for s in scan.segments)
 _WORDISH = re.compile(r"[^\W\d_]")
 
 

@@ -77,7 +77,12 @@ def follow_up(
             and _HIT_AFTER_PRICE.search(low)
             and (report or lex.result_re.search(low))
         ):
-            return FollowUp(True, _REASONS["stop" if "stop" in kinds else "hit"])
+            marked = "stop" if "stop" in kinds else "hit"
+            if not _prose(low):
+                return FollowUp(True, _REASONS[marked])
+            if soft is None:  # "Quick recap: GBPUSD hit TP2 yesterday ✅ (+70 pips), ..."
+                soft = FollowUp(False, _REASONS[marked])
+            continue
         hits = [
             (m.start(), lex.followups[canonical(m.group())])
             for m in lex.followup_re.finditer(low)
@@ -91,7 +96,7 @@ def follow_up(
         kinds = kinds or _mentions(low, lex)
         reason = _notice(low, hits, classes, kinds, lex)
         if reason is not None:
-            if reason == "cancel" or len(LETTER_RUN.findall(low)) <= _PROSE_WORDS:
+            if reason == "cancel" or not _prose(low):
                 return FollowUp(True, _REASONS[reason])
             # a long line of prose ("Last week we closed +340 pips in total, thank you
             # all...") is chatter around a signal, a notice only when no signal is there
@@ -105,6 +110,10 @@ def follow_up(
         elif soft is None and "partial" in classes:
             soft = FollowUp(False, _REASONS["partial"])
     return soft
+
+
+def _prose(low: str) -> bool:
+    return len(LETTER_RUN.findall(low)) > _PROSE_WORDS
 
 
 def _is_report(lows: list[str], label_kinds: list[list[str]]) -> bool:

@@ -20,7 +20,8 @@ from itertools import pairwise
 
 from app.parsing.lexicon import CompiledLexicon, canonical
 
-LABELLED, PAIR, SHAPE, WORD = 0, 1, 2, 3
+LABELLED, PAIR, SHAPE, WORD, UNIT = 0, 1, 2, 3, 4
+# UNIT: a quote written after a price ("0.000270 BTC"): the currency of the prices
 
 _PAIR_SEP = re.compile(r"[ \t]*(?:/|-|_|\||\\|[ \t]vs\.?[ \t]|[ \t]x[ \t])?[ \t]*")
 _B3 = re.compile(r"[A-Z]{4,5}\d{1,3}")
@@ -44,7 +45,22 @@ class AssetFinder:
         self.found.append((rank, len(self.found), symbol))
 
     def best(self) -> str | None:
-        return min(self.found)[2] if self.found else None
+        if not self.found:
+            return None
+        rank, _, symbol = min(self.found)
+        if rank == UNIT:
+            return symbol
+        quotes = self.lex.quote_set
+        for _, _, other in sorted(self.found):
+            # "Bitcoin (BTC/USDT)", "$NEAR #NEARUSDT": the pair names the coin more fully
+            if other.startswith(symbol) and other[len(symbol) :].lower() in quotes:
+                return other
+        if symbol.lower() in self.lex.coins:
+            # "#LINK ⏎ Buy zone: 0.000262 - 0.000270 BTC": the coin priced in BTC
+            for unit_rank, _, unit in sorted(self.found):
+                if unit_rank == UNIT and unit != symbol:
+                    return symbol + unit
+        return symbol
 
     @property
     def settled(self) -> bool:
@@ -117,6 +133,15 @@ def _candidates(
         gap = low[end : nxt[0]] if nxt else ""
         if nxt and not nxt[2] and (symbol := _pair_of(word, gap, nxt[3], lex, labelled)):
             out.append((PAIR, start, symbol))
+            continue
+        if (
+            i
+            and not mark
+            and word in lex.quote_set
+            and words[i - 1][3].isdigit()
+            and not low[words[i - 1][1] : start].strip(" \t")
+        ):
+            out.append((UNIT, start, word.upper()))  # "0.000270 BTC", "3150 USDT"
             continue
         if mark:
             symbol = _tagged(word, mark, lex)

@@ -58,6 +58,8 @@ _UNDERSCORE = re.compile(r"(?<![^\W_])_+|_+(?![^\W_])")
 _LEADING = " \t-+>|.:,;=•"
 # "39310...39340", "1.0850 .. 1.0870": dots between two numbers join a range
 _DOTS_RANGE = re.compile(r"(?<=\d)[ \t]*\.{2,}[ \t]*(?=\d)")
+# "TP's:" is the plural label "TPs:"
+_APOSTROPHE_S = re.compile(r"(?<=[^\W\d_])['\u2019]s(?![^\W\d_])", re.IGNORECASE)
 
 
 def normalise(
@@ -85,6 +87,8 @@ def normalise(
         text = _SYMBOLS.sub(" ", _DASHES.sub("-", text))
     if ".." in text:
         text = _DOTS_RANGE.sub(" - ", text)
+    if "'" in text or "\u2019" in text:
+        text = _APOSTROPHE_S.sub("s", text)
     for mark in _MARKDOWN:
         if mark in text:
             text = text.replace(mark, " ")
@@ -101,9 +105,10 @@ def _place_symbols(
 ) -> str:
     """Emoji standing for a label become its word, unless they are decoration.
 
-    An emoji before a written label is a bullet: the label wins over the emoji's meaning
-    ("🎯 Entry: 1.8120" is an entry). A hit mark followed by a number sits between a label and
-    its price ("Tp 1 ✅ 2351"): decoration, not a result.
+    A label emoji counts only before a price ("🎯 2350", "❌ 174.30"); before a written label
+    it is a bullet ("🎯 Entry: 1.8120" is an entry), elsewhere decoration. A hit mark followed
+    by a number sits between a label and its price ("Tp 1 ✅ 2351"): decoration, not a
+    result; before a label it is a bullet.
     """
     out: list[str] = []
     last = 0
@@ -115,9 +120,12 @@ def _place_symbols(
         while j < size and text[j] in _SYMBOL_GAP:
             j += 1
         nxt = text[j : j + 40].lower()
-        if nxt and (
-            (nxt[0].isdigit() and word.strip() == HIT_WORD) or label_re.match(nxt) is not None
-        ):
+        if word.strip() == HIT_WORD:
+            if nxt and (nxt[0].isdigit() or label_re.match(nxt) is not None):
+                word = " "
+        elif not nxt.lstrip("($@ ")[:1].isdigit():
+            # a label emoji stands for its label only before a price ("❌ 174.30"); before a
+            # written label it is a bullet, elsewhere decoration ("stopped out ❌ (-25)")
             word = " "
         out.append(text[last:i])
         out.append(word)

@@ -243,8 +243,11 @@ def _shorthand(num: Num, style: str) -> Decimal | None:
     return None
 
 
-def decimal_style(tokens: list[str], comma_language: bool) -> str:
-    """The decimal mark ("comma" or "dot") the message's ambiguous tokens follow."""
+def decimal_style(tokens: list[str], comma_language: bool, small_prices: bool = False) -> str:
+    """The decimal mark ("comma" or "dot") the message's ambiguous tokens follow.
+
+    ``small_prices``: the instrument trades under a thousand (most coins), so an ambiguous
+    "2.315" or "2,315" is a decimal, not a thousands group."""
     votes = {"comma": 0, "dot": 0}
     ambiguous: list[str] = []
     plain: list[int] = []
@@ -265,6 +268,8 @@ def decimal_style(tokens: list[str], comma_language: bool) -> str:
         comma, dot = (_distance(ambiguous, style, anchor) for style in ("comma", "dot"))
         if comma != dot:
             return "comma" if comma < dot else "dot"
+    if small_prices:
+        return "comma" if any("," in tok for tok in ambiguous) else "dot"
     return "comma" if comma_language else "dot"
 
 

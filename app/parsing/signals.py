@@ -64,6 +64,7 @@ CHATTER = "chatter: no entry, target or stop"
 _SATOSHI = Decimal("0.00000001")
 _COLON = re.compile(r"[ \t]*[:=]")
 _DIGIT = re.compile(r"\d")
+_NAME_GAP = re.compile(r"[ \t.\-_/]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +146,8 @@ def _parse(text: object) -> Signal | NotASignal:
     corrected = correct_typos(joined, full_text, lex.fuzzy, lex.labels, lex.typo_plans)
     if corrected is not joined:
         joined, full_text = corrected, lower(corrected)
+    if lex.numbered_names is not None and (m := lex.numbered_names.search(full_text)):
+        joined, full_text = _glue_names(joined, full_text, lex.numbered_names, m)
     lines = joined.split("\n")
     lows = full_text.split("\n")
     # the message's letter runs: one pass that tells which word classes need no scan at all
@@ -167,7 +170,10 @@ def _build(
     draft: Draft, lows: list[str], full_text: str, words: frozenset[str], follow: str | None
 ) -> Signal | NotASignal:
     lex = draft.lex
-    style = decimal_style(draft.tokens(), draft.comma_language)
+    asset = draft.asset()
+    # "Giriş: 2.215 - 2.240" on FETUSDT: a coin priced under a thousand has no thousands
+    # mark, whatever the language
+    style = decimal_style(draft.tokens(), draft.comma_language, _small_coin(asset, lex))
     entries = [d for n in draft.entries for d in to_decimals(n, style)]
     if not entries and draft.loose_numbers:
         entries = [d for n in draft.loose_numbers for d in to_decimals(n, style)]
@@ -189,7 +195,6 @@ def _build(
             final_at = len(targets) - 1
     stops = [d for n in draft.stops for d in to_decimals(n, style)]
     stop = stops[0] if stops else None
-    asset = draft.asset()
     line_side = draft.line_side
     if (
         any(word in full_text for word in lex.sats_words)
@@ -242,8 +247,41 @@ def _build(
     )
 
 
+def _small_coin(asset: str | None, lex: lexicon.CompiledLexicon) -> bool:
+    if asset is None:
+        return False
+    low = asset.lower()
+    coin = _coin_of(asset, lex).lower()
+    if coin in lex.thousands:
+        return False
+    # a known coin, or any coin of a pair with a crypto quote ("OPUSDT"; not "EURUSD")
+    return coin in lex.coins or (coin != low and low[len(coin) :] not in lex.codes)
+
+
 def _later_targets_only(indexes: list[int | None]) -> bool:
     return bool(indexes) and all(i is not None and i >= 2 for i in indexes)
+
+
+def _glue_names(
+    text: str, low: str, names: lexicon.WordPattern, first: re.Match[str]
+) -> tuple[str, str]:
+    """ "NIKKEI 225 buy now" -> "NIKKEI225 buy now": the name's number is not a price."""
+    out, out_low, last = [], [], 0
+    m: re.Match[str] | None = first
+    while m is not None:
+        start, end = m.span()
+        if low[end : end + 1].isdecimal():  # "DAX 40000"? not the name
+            m = names.search_from(low, end)
+            continue
+        out.append(text[last:start])
+        out_low.append(low[last:start])
+        out.append(_NAME_GAP.sub("", text[start:end]))
+        out_low.append(_NAME_GAP.sub("", low[start:end]))
+        last = end
+        m = names.search_from(low, end)
+    out.append(text[last:])
+    out_low.append(low[last:])
+    return "".join(out), "".join(out_low)
 
 
 def _near(entries: list[Decimal]):  # type: ignore[no-untyped-def]

@@ -46,8 +46,9 @@ def _messages() -> list[str]:
 def test_the_parser_runs_compiled() -> None:
     require_or_skip(
         compiled.state() == "compiled",
-        "the parser was installed as plain Python (no C compiler or Python.h when "
-        "`pip install -e .` ran; see setup.py)",
+        "the parser was installed as plain Python: no C compiler or Python.h when "
+        "`pip install -e .` ran, or mypyc refused a type error (its output says which; "
+        "`pip install -v -e .` shows it; see setup.py)",
     )
 
 

@@ -231,3 +231,68 @@ def test_third_round_kinds(text: str, expect: dict[str, object]) -> None:
 )
 def test_third_round_notices_stay_non_signals(text: str) -> None:
     assert isinstance(parse_signal(text), NotASignal)
+
+
+# A fourth held-out round (207 messages, written apart from the parser: 193 right unseen, 1
+# non-signal read as a signal) missed these kinds, written here in other words.
+@pytest.mark.parametrize(
+    ("text", "expect"),
+    [
+        (  # a coin under a thousand has no thousands mark, whatever the language
+            "#APT/USDT\nYön: LONG\nGiriş: 8.415 - 8.520\nHedef: 8.760 / 9.040\nStop: 8.190",
+            {"asset": "APTUSDT", "buy_min": 8.415, "buy_max": 8.52, "stop": 8.19},
+        ),
+        (  # ... but Bitcoin is priced in thousands
+            "BTC/USDT\nCompra: 61.200 - 61.800\nAlvo: 63.500\nStop: 59.900",
+            {"asset": "BTCUSDT", "buy_min": 61200, "buy_max": 61800, "stop": 59900},
+        ),
+        (  # an index name holding a number: the number is no price
+            "FTSE 100 sell now 🎯 8190 🎯 8150 ❌ 8262",
+            {"asset": "UK100", "side": "sell", "buy_min": None, "stop": 8262},
+        ),
+        (  # a pair names the coin more fully than its name
+            "Ethereum (ETH/USDT) buy 3050 - 3090\nTargets: 3200, 3320\nStop: 2960",
+            {"asset": "ETHUSDT", "buy_min": 3050, "buy_max": 3090},
+        ),
+        (  # prices followed by BTC: the coin's BTC pair
+            "#UNI\nBuy: 0.000118 - 0.000121 BTC\nTP: 0.000130\nSL: 0.000110",
+            {"asset": "UNIBTC", "buy_min": 0.000118, "stop": 0.00011},
+        ),
+        (  # Russian satoshis
+            "#ADA/BTC покупка 700-720 сат, цель 780 сат, стоп 660 сат",
+            {"asset": "ADABTC", "buy_min": 0.000007, "stop": 0.0000066},
+        ),
+        (  # MetaTrader's "Open:" is the entry
+            "Order: Buy Limit\nSymbol: USDCHF\nOpen: 0.9010\nSL: 0.8980\nTP: 0.9060",
+            {"asset": "USDCHF", "side": "buy", "buy_min": 0.901},
+        ),
+        (  # "TP's:" inline
+            "GER40 BUY 18300 TP's: 18360 - 18420 SL: 18240",
+            {"asset": "GER40", "buy_min": 18300, "targets": [18360, 18420]},
+        ),
+        (  # Spanish "pare de pérdidas"; Persian stepwise entries
+            "Vendiendo US30 en 39400\nToma de ganancias: 39250\nPare de pérdidas: 39520",
+            {"asset": "US30", "side": "sell", "stop": 39520},
+        ),
+        (
+            "خرید پله ای #SOL\nپله اول: 150\nپله دوم: 144\nاهداف: 162 / 170\nحد ضرر: 138",
+            {"asset": "SOL", "buy_min": 144, "buy_max": 150, "stop": 138},
+        ),
+    ],
+)
+def test_fourth_round_kinds(text: str, expect: dict[str, object]) -> None:
+    fields = _fields(text)
+    assert {k: fields[k] for k in expect} == expect
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Modify order: GBPUSD sell, new S/L 1.2690 (entry), T/P unchanged",
+        # a long recap line with hits and stop-outs, then no signal
+        "Quick recap of the day: EURUSD hit TP1 ✅ (+30 pips), GBPUSD stopped out ❌ (-20). "
+        "Overall a calm session",
+    ],
+)
+def test_fourth_round_notices_stay_non_signals(text: str) -> None:
+    assert isinstance(parse_signal(text), NotASignal)

@@ -115,6 +115,7 @@ class _Builder:
     quotes: set[str] = field(default_factory=set)
     spaced_quotes: set[str] = field(default_factory=set)
     coins: set[str] = field(default_factory=set)
+    thousands: set[str] = field(default_factory=set)
     sats: set[str] = field(default_factory=set)
     not_assets: set[str] = field(default_factory=set)
     common_words: set[str] = field(default_factory=set)
@@ -164,6 +165,11 @@ class CompiledLexicon:
     sources: tuple[str, ...]
     seen: dict[str, Label | None] = field(default_factory=dict)  # matched text -> label
     typo_plans: dict[str, Any] = field(default_factory=dict)  # candidate -> its corrections
+    # instrument names holding a number and a space ("nikkei 225", "ftse 100"): the message
+    # writes them glued before numbers are read, so 225 is no price
+    numbered_names: WordPattern | None = None
+    # coins priced in thousands: their "2.315" may be 2315 in a decimal-comma message
+    thousands: frozenset[str] = frozenset()
 
     def label(self, matched: str) -> Label | None:
         try:
@@ -280,8 +286,11 @@ class WordPattern:
 
     def search(self, text: str) -> re.Match[str] | None:
         # the first match finditer would yield, without a generator (called once per message)
+        return self.search_from(text, 0)
+
+    def search_from(self, text: str, pos: int) -> re.Match[str] | None:
         search = self.on(text).search
-        m = search(text)
+        m = search(text, pos)
         while m is not None and m.start() and text[m.start() - 1].isalpha():
             m = search(text, m.end())
         return m
@@ -417,13 +426,18 @@ def _add_instruments(builder: _Builder, path: Path) -> None:
         builder.currency_names[canonical(name)] = str(code).upper()
         builder.remember("names", name)
     crypto = _table(path, text, "crypto", data.get("crypto", {}))
-    _known(path, text, crypto, ("quotes", "spaced_quotes", "coins", "sats"), "[crypto]")
+    _known(
+        path, text, crypto, ("quotes", "spaced_quotes", "coins", "sats", "thousands"), "[crypto]"
+    )
     builder.quotes.update(fold(q) for q in _strings(path, text, "quotes", crypto["quotes"]))
     builder.spaced_quotes.update(
         fold(q) for q in _strings(path, text, "spaced_quotes", crypto["spaced_quotes"])
     )
     builder.coins.update(fold(c) for c in _strings(path, text, "coins", crypto["coins"]))
     builder.sats.update(fold(s) for s in _strings(path, text, "sats", crypto["sats"]))
+    builder.thousands.update(
+        fold(c) for c in _strings(path, text, "thousands", crypto.get("thousands", []))
+    )
     words = _table(path, text, "words", data.get("words", {}))
     _known(path, text, words, ("not_assets",), "[words]")
     builder.not_assets.update(
@@ -440,6 +454,11 @@ def _compile(builder: _Builder, sources: tuple[str, ...]) -> CompiledLexicon:
     market = [p for p in label_phrases if canonical(p) not in labels]
     names = {**builder.aliases, **{k: "=" + v for k, v in builder.currency_names.items()}}
     not_assets = set(builder.not_assets)
+    numbered = [
+        p
+        for p in builder.phrases.get("names", [])
+        if any(c.isdigit() for c in p) and _SEPARATORS.search(p.strip())
+    ]
     return CompiledLexicon(
         label_re=_word_re(p for p in label_phrases if canonical(p) in labels),
         labels=labels,
@@ -485,6 +504,8 @@ def _compile(builder: _Builder, sources: tuple[str, ...]) -> CompiledLexicon:
         else re.compile("(?!x)x"),
         fuzzy=_fuzzy(builder),
         sources=sources,
+        numbered_names=_word_re(numbered) if numbered else None,
+        thousands=frozenset(builder.thousands),
     )
 
 
