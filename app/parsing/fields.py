@@ -31,6 +31,9 @@ _HAS_LETTER = re.compile(r"[^\W\d_]")
 _WORDS = re.compile(r"[^\W\d_]+")
 _HEADER_WORDS = 4
 _AT_PRICE = re.compile(r"@[ \t]*\$?(?=\d)")
+_LOT_BEFORE_SYMBOL = re.compile(
+    r"[ \t]*(\d+(?:[.,]\d+)?)[ \t]+(?:lots?[ \t]+)?[^\W\d_][\w/.]*[ \t]+(?:at|@)[ \t]*\$?\d"
+)
 _DIGIT = re.compile(r"\d")
 ENTRY_KINDS = frozenset({"entry", "buy", "sell"})
 
@@ -78,7 +81,11 @@ class Draft:
         """The message's instrument: labelled values first, then the lines in order, the
         lines carrying a price label or a side before the others (chatter around the signal)."""
         signal_lines = [a for a in self.asset_lines if _carries_fields(a[0])]
-        rest = [a for a in self.asset_lines if not _carries_fields(a[0])]
+        # then short lines ("#LINK/USDT", "BRENT 🛢") before prose naming other instruments
+        rest = sorted(
+            (a for a in self.asset_lines if not _carries_fields(a[0])),
+            key=lambda a: len(_WORDS.findall(a[2])) > _HEADER_WORDS,
+        )
         for scan, line, low in signal_lines + rest:
             if self.assets.settled:
                 break
@@ -240,7 +247,9 @@ def _segment(
             draft.meta_side = _side_in(seg.low, lex)
         return None, False
     if nums is None:
-        nums = price_tokens(seg.low, lex)
+        lot = _LOT_BEFORE_SYMBOL.match(seg.low) if kind in ENTRY_KINDS else None
+        # "buy 0.50 EURUSD at 1.08420": the number before the instrument is the volume
+        nums = price_tokens(seg.low[lot.end(1) :] if lot else seg.low, lex)
     continues = not nums and not _HAS_LETTER.search(seg.low)
     if kind in ("buy", "sell", "entry"):
         if not nums:

@@ -131,7 +131,8 @@ def _candidates(
             continue
         nxt = words[i + 1] if i + 1 < len(words) else None
         gap = low[end : nxt[0]] if nxt else ""
-        if nxt and not nxt[2] and (symbol := _pair_of(word, gap, nxt[3], lex, labelled)):
+        tagged = labelled or bool(mark)
+        if nxt and not nxt[2] and (symbol := _pair_of(word, gap, nxt[3], lex, tagged)):
             out.append((PAIR, start, symbol))
             continue
         if (
@@ -175,7 +176,9 @@ def _candidates(
 
 
 def _pair_of(base: str, gap: str, quote: str, lex: CompiledLexicon, labelled: bool) -> str | None:
-    """``eur gbp``, ``Gbp/Cad``, ``USD.CHF``, ``BTC/USDT``, ``btc usdt`` -> the pair symbol."""
+    """``eur gbp``, ``Gbp/Cad``, ``USD.CHF``, ``BTC/USDT``, ``btc usdt`` -> the pair symbol.
+
+    ``labelled``: the base is a label's value or a tag (``#NEAR USDT``), so any coin counts."""
     if len(gap) > 3:
         return None
     sep = gap.strip(" \t")

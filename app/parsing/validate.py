@@ -2,7 +2,9 @@
 
 Every price positive; buy: stop below the entry's low end and every target above its high
 end; sell: stop above the high end and every target below the low end. A market order (no
-entry price) checks the stop against the targets instead.
+entry price) checks the stop against the targets instead. The stop lies within a factor of 3
+of the entry and the targets within a factor of 10: "Gold ... buy from 2318 ... one stop at
+1.0810" mixes two instruments' levels.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from decimal import Decimal
 BUY = "buy"
 SELL = "sell"
 _ZERO = Decimal(0)
+_STOP_FACTOR = Decimal(3)
+_TARGET_FACTOR = Decimal(10)
 
 
 def _describe_range(side: str, low: Decimal, high: Decimal) -> str:
@@ -41,6 +45,11 @@ def problem(
         if side == SELL and any(t >= stop for t in targets):
             return f"stop {stop} is not above the targets of a sell at market"
         return None
+    if stop is not None and not low / _STOP_FACTOR <= stop <= high * _STOP_FACTOR:
+        return f"stop {stop} is far from the {_describe_range(side, low, high)}"
+    for target in targets:
+        if not low / _TARGET_FACTOR <= target <= high * _TARGET_FACTOR:
+            return f"target {target} is far from the {_describe_range(side, low, high)}"
     found: str | None = None
     if side == BUY:
         if stop is not None and stop >= low:

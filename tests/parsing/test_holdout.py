@@ -2,10 +2,11 @@
 used to measure how well the parser reads formats rather than memorised messages.
 
 ``holdout/`` (219 messages) was held out while the parser was built (its authors saw only the
-aggregate score); ``holdout2/`` (158 messages), ``holdout3/`` (260) and ``holdout4/`` (207) were
-written after it by three more engineers, each scored once unseen (154/158 with no false
-positive; 245/260 with 2 of 93 non-signals read as signals; 193/207 with 1 of 73), and the kinds
-they missed were then fixed. All four are kept here as regression sets. Do not tune the parser
+aggregate score); ``holdout2/`` (158 messages), ``holdout3/`` (260), ``holdout4/`` (207) and
+``holdout5/`` (248) were written after it by four more engineers, each scored once unseen
+(154/158 with no false positive; 245/260 with 2 of 93 non-signals read as signals; 193/207 with
+1 of 73; 237/248 with 1 of 89), and the kinds they missed were then fixed. All five are kept
+here as regression sets. Do not tune the parser
 against these messages: write a fresh held-out set for the next round instead
 (docs/parser-corpus.md).
 """
@@ -19,7 +20,7 @@ import pytest
 from tests.parsing.corpus_check import evaluate, load_corpus
 
 # directory: at least this many cases
-HOLDOUTS = {"holdout": 200, "holdout2": 150, "holdout3": 250, "holdout4": 200}
+HOLDOUTS = {"holdout": 200, "holdout2": 150, "holdout3": 250, "holdout4": 200, "holdout5": 240}
 
 
 @pytest.mark.parametrize(("name", "size"), HOLDOUTS.items())

@@ -296,3 +296,50 @@ def test_fourth_round_kinds(text: str, expect: dict[str, object]) -> None:
 )
 def test_fourth_round_notices_stay_non_signals(text: str) -> None:
     assert isinstance(parse_signal(text), NotASignal)
+
+
+# A fifth held-out round (248 messages, written apart from the parser: 237 right unseen, 1
+# non-signal read as a signal) missed these kinds, written here in other words.
+@pytest.mark.parametrize(
+    ("text", "expect"),
+    [
+        (  # a tag and a spaced quote
+            "#OP USDT\nSide: Sell\nEntry zone: 2.41-2.46\nTP: 2.32, 2.24\nSL: 2.53",
+            {"asset": "OPUSDT", "side": "sell", "buy_min": 2.41},
+        ),
+        (  # a bot's "... Orders:" labels, each followed by bullet lines
+            "Pair: AVAXUSDT\nEntry Orders:\n • 36.10\n • 35.40\nTake Profit Orders:\n • 37.20\n"
+            " • 38.50\nStop-Loss Orders:\n • 34.20",
+            {"asset": "AVAXUSDT", "buy_min": 35.4, "buy_max": 36.1, "stop": 34.2},
+        ),
+        (  # the asset on a short header line wins over one named in the chatter above
+            "Bitcoin held 60k nicely this week and alts are finally waking up, so here is one\n\n"
+            "#FET/USDT\nCompra: 2,10 a 2,18\nAlvos: 2,40 / 2,65\nStop: 1,95",
+            {"asset": "FETUSDT", "buy_min": 2.1, "buy_max": 2.18},
+        ),
+        (  # MetaTrader's volume before the symbol
+            "#55120387 sell 1.00 GBPUSD at 1.26510 sl: 1.26900 tp: 1.25800",
+            {"asset": "GBPUSD", "side": "sell", "buy_min": 1.2651, "stop": 1.269},
+        ),
+        (  # Russian "Цена:" is the entry; Spanish "obj"
+            "📈 EURJPY\nТип: Buy Limit\nЦена: 162.40\nStop Loss: 161.90\nTake Profit: 163.50",
+            {"asset": "EURJPY", "side": "buy", "buy_min": 162.4},
+        ),
+        (
+            "DOW 🔺 compra 39.200 obj 39.450 stop 39.050",
+            {"asset": "US30", "side": "buy", "buy_min": 39200, "targets": [39450]},
+        ),
+    ],
+)
+def test_fifth_round_kinds(text: str, expect: dict[str, object]) -> None:
+    fields = _fields(text)
+    assert {k: fields[k] for k in expect} == expect
+
+
+def test_levels_of_two_instruments_are_no_signal() -> None:
+    # a recap naming gold's entry and a euro stop: a stop 2000 times below the entry
+    text = (
+        "What a week: gold ran from 2305 to 2360 and all targets hit on Monday's buy from 2312. "
+        "EURUSD was slow, one stop at 1.0790."
+    )
+    assert isinstance(parse_signal(text), NotASignal)
