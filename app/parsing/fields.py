@@ -80,16 +80,20 @@ class Draft:
     def asset(self) -> str | None:
         """The message's instrument: labelled values first, then the lines in order, the
         lines carrying a price label or a side before the others (chatter around the signal)."""
-        signal_lines = [a for a in self.asset_lines if _carries_fields(a[0])]
+        rest: list[tuple[Line, str, str]] = []
+        for entry in self.asset_lines:
+            if _carries_fields(entry[0]):
+                if not self.assets.settled:
+                    _scan_assets(self, *entry)
+            else:
+                rest.append(entry)
         # then short lines ("#LINK/USDT", "BRENT 🛢") before prose naming other instruments
-        rest = sorted(
-            (a for a in self.asset_lines if not _carries_fields(a[0])),
-            key=lambda a: len(_WORDS.findall(a[2])) > _HEADER_WORDS,
-        )
-        for scan, line, low in signal_lines + rest:
-            if self.assets.settled:
-                break
-            _scan_assets(self, scan, line, low)
+        for short in (True, False):
+            for scan, line, low in rest:
+                if self.assets.settled:
+                    break
+                if (low.count(" ") < _HEADER_WORDS) is short:
+                    _scan_assets(self, scan, line, low)
         self.asset_lines = []
         return self.assets.best()
 

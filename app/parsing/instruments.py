@@ -40,9 +40,12 @@ class AssetFinder:
     lex: CompiledLexicon
     found: list[tuple[int, int, str]] = field(default_factory=list)
     names: bool = True  # False when the message names no alias at all (one pass decides)
+    # a pair, alias, tag or ticker is found: later lines would not change the asset
+    settled: bool = False
 
     def add(self, rank: int, symbol: str) -> None:
         self.found.append((rank, len(self.found), symbol))
+        self.settled = self.settled or rank <= SHAPE
 
     def best(self) -> str | None:
         if not self.found:
@@ -61,11 +64,6 @@ class AssetFinder:
                 if unit_rank == UNIT and unit != symbol:
                     return symbol + unit
         return symbol
-
-    @property
-    def settled(self) -> bool:
-        """A pair, alias, tag or ticker is found: later lines would not change the asset."""
-        return any(rank <= SHAPE for rank, _, _ in self.found)
 
     def scan(self, line: str, low: str) -> None:
         for rank, symbol in _candidates(line, low, self.lex, names=self.names):

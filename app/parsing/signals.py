@@ -65,6 +65,7 @@ _SATOSHI = Decimal("0.00000001")
 _COLON = re.compile(r"[ \t]*[:=]")
 _DIGIT = re.compile(r"\d")
 _NAME_GAP = re.compile(r"[ \t.\-_/]+")
+_MAYBE_GROUPED = re.compile(r"\d[.,]\d{3}(?!\d)")  # "2.315": decimals or a thousands group
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,7 +174,9 @@ def _build(
     asset = draft.asset()
     # "Giriş: 2.215 - 2.240" on FETUSDT: a coin priced under a thousand has no thousands
     # mark, whatever the language
-    style = decimal_style(draft.tokens(), draft.comma_language, _small_coin(asset, lex))
+    tokens = draft.tokens()
+    small = _small_coin(asset, lex) if _MAYBE_GROUPED.search(" ".join(tokens)) else False
+    style = decimal_style(tokens, draft.comma_language, small)
     entries = [d for n in draft.entries for d in to_decimals(n, style)]
     if not entries and draft.loose_numbers:
         entries = [d for n in draft.loose_numbers for d in to_decimals(n, style)]
