@@ -147,12 +147,17 @@ def _parse(text: object) -> Signal | NotASignal:
     corrected = correct_typos(joined, full_text, lex.fuzzy, lex.labels, lex.typo_plans)
     if corrected is not joined:
         joined, full_text = corrected, lower(corrected)
-    if lex.numbered_names is not None and (m := lex.numbered_names.search(full_text)):
-        joined, full_text = _glue_names(joined, full_text, lex.numbered_names, m)
-    lines = joined.split("\n")
-    lows = full_text.split("\n")
     # the message's letter runs: one pass that tells which word classes need no scan at all
     words = frozenset(LETTER_RUN.findall(full_text))
+    names = lex.numbered_names
+    if (
+        names is not None
+        and names.may_occur(words, full_text)
+        and (m := names.search(full_text)) is not None
+    ):
+        joined, full_text = _glue_names(joined, full_text, names, m)  # letter runs unchanged
+    lines = joined.split("\n")
+    lows = full_text.split("\n")
     if not _DIGIT.search(full_text):
         # no number, no price: chatter or a notice ("Stopped out", "Bom dia")
         follow = follow_up(lows, [[] for _ in lows], lex, full_text, words)
