@@ -42,7 +42,7 @@ from app.parsing.normalise import lower, normalise
 from app.parsing.numbers import decimal_style, to_decimals
 from app.parsing.validate import infer_side, problem
 
-PARSER_VERSION: int = 2
+PARSER_VERSION: int = 3
 
 MAX_MESSAGE_CHARS = 10_000
 
