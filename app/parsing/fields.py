@@ -129,8 +129,8 @@ def assign(lines: list[str], lows: list[str], lex: CompiledLexicon) -> Draft:
         if draft.line_side is None and one_side:
             draft.line_side = sides[0]
             draft.line_side_unit = scan.unit_side
-        # whether the text before the first label is short (counted once, when needed)
-        # counted after the header's last colon: "Instant execution: BUY EURJPY at 163.20"
+        # whether the text before the first label is short, counted after its last colon
+        # ("Instant execution: BUY EURJPY at 163.20")
         short_header = bool(sides or "@" in header) and (
             len(_WORDS.findall(header.rpartition(":")[2])) <= _HEADER_WORDS
         )
@@ -185,6 +185,8 @@ _FIELD_KINDS = ENTRY_KINDS | _PRICE_ONLY
 
 def _carries_fields(scan: Line) -> bool:
     return bool(scan.sides) or any(s.kind in _FIELD_KINDS for s in scan.segments)
+
+
 _WORDISH = re.compile(r"[^\W\d_]")
 
 

@@ -29,7 +29,7 @@ order (leaving out one labelled final). ``target_final`` is the target labelled 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from decimal import Decimal
 from typing import Any
 
@@ -84,21 +84,7 @@ class Signal:
     def __reduce__(self) -> tuple[Any, ...]:
         # explicit, since the compiled class does not get dataclasses' frozen-slots pickling
         # (parse workers send outcomes back pickled)
-        return (
-            Signal,
-            (
-                self.asset,
-                self.signal_type,
-                self.side,
-                self.buy_min,
-                self.buy_max,
-                self.targets,
-                self.stop,
-                self.target_1,
-                self.target_2,
-                self.target_final,
-            ),
-        )
+        return (Signal, tuple(getattr(self, f.name) for f in fields(self)))
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -121,7 +107,7 @@ class NotASignal:
     reason: str
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (NotASignal, (self.status, self.reason))
+        return (NotASignal, tuple(getattr(self, f.name) for f in fields(self)))
 
 
 def _float(value: Decimal | None) -> float | None:
