@@ -15,6 +15,7 @@ from app.api.config import ApiConfig
 from app.api.workers import MULTIPROC_DIR, WORKER_INDEX, supervise
 from app.config import ConfigError, token_preview
 from app.db import create_pool
+from app.heap import freeze_startup_heap
 from app.logs import register_secret, setup_logging
 from app.parsing import lexicon
 from app.web.server import graceful_shutdown, listen, wait_for_stop_signal
@@ -50,6 +51,7 @@ async def serve(config: ApiConfig, address: str) -> None:
     server = listen(
         app, config.port, address, xheaders=config.trust_proxy, reuse_port=worker is not None
     )
+    frozen = freeze_startup_heap()
     log.info(
         "api listening",
         extra={
@@ -58,6 +60,7 @@ async def serve(config: ApiConfig, address: str) -> None:
             "database": config.db.describe(),
             "gateway_token": token_preview(config.gateway_token),
             "writes": "enabled" if config.api_key else "disabled (TP_CAPITAL_API_KEY unset)",
+            "frozen_objects": frozen,
         },
     )
     reason = await wait_for_stop_signal()

@@ -19,6 +19,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import TypeVar
 
+from app.heap import freeze_startup_heap
 from app.parent_watch import exit_with_parent
 from app.parsing import lexicon
 from app.parsing.signals import NotASignal, Signal, parse_signal
@@ -29,6 +30,7 @@ log = logging.getLogger("app.api.parse_pool")
 def _init_worker(parent_pid: int, lexicon_path: str | None) -> None:
     exit_with_parent(parent_pid)  # no orphan worker, even if the api is SIGKILLed
     lexicon.install(lexicon_path)  # the same words as the api process
+    freeze_startup_heap()
 
 
 Outcome = Signal | NotASignal

@@ -94,6 +94,13 @@ def test_each_copy_serves_the_port_and_metrics_add_up(
     api, metrics_dir = workers_api
     pids = copies(api)
     assert len(pids) == WORKERS
+    listening = [
+        json.loads(line)
+        for line in (tmp_path / "api.log").read_text().splitlines()
+        if '"message": "api listening"' in line
+    ]
+    # each copy froze its start-up heap (the lexicon's tables: tens of thousands of objects)
+    assert [entry["frozen_objects"] > 10_000 for entry in listening] == [True] * WORKERS
     assert not (metrics_dir / "counter_1.db").exists(), "stale metrics files are cleared"
 
     sent = 40
