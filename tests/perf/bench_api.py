@@ -31,7 +31,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
 from app.config import DbConfig  # noqa: E402
-from app.localpg import LocalPg  # noqa: E402
+from app.localpg import LocalPg, free_port  # noqa: E402
 from app.migrate import migrate  # noqa: E402
 from tests.support.api import ApiProcess  # noqa: E402
 from tests.support.proctree import tree_cpu_seconds  # noqa: E402
@@ -217,6 +217,20 @@ async def fixed_rate(url: str, rate: int, seconds: int) -> list[float]:
     return latencies
 
 
+def settle(pid: int, step: float = 0.25, limit: float = 60.0) -> None:
+    """Wait until the process tree is idle: a server is still answering the requests
+    wrk gave up on (a queue of 500-message batches takes seconds), and that work
+    belongs to this run's figures, not to the next run's."""
+    last = tree_cpu_seconds(pid)
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        time.sleep(step)
+        now = tree_cpu_seconds(pid)
+        if now - last < 0.01 * step:
+            return
+        last = now
+
+
 def pct(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100)[int(q) - 1] if len(values) > 1 else float("nan")
 
@@ -240,14 +254,53 @@ class Api:
         """wrk against the api, with the api's CPU ms per stored message (or per request)."""
         stored, cpu = self.stored(), self.cpu()
         got = wrk(self.url + path, script, clients, seconds)
+        in_window = self.stored() - stored  # rows/s counts what was stored while wrk ran
+        assert self.process.process is not None
+        settle(self.process.process.pid)
         used = self.cpu() - cpu
         messages = self.stored() - stored or got["rate"] * seconds
         got["cpu_ms"] = used * 1000 / messages
-        got["messages"] = messages
+        got["messages"] = in_window or got["rate"] * seconds
         return got
 
     def stop(self) -> None:
         self.process.stop()
+
+
+class Floor:
+    """tests/perf/floor_server.py: plain Tornado (and aiopg) handlers doing nothing else."""
+
+    def __init__(self, db: DbConfig) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        server = Path(__file__).with_name("floor_server.py")
+        self.process = subprocess.Popen(
+            [sys.executable, str(server), str(self.port), db.dsn()],
+            stdout=subprocess.PIPE,
+            env={**os.environ, "PYTHONPATH": str(REPO)},
+            text=True,
+        )
+        assert self.process.stdout is not None and self.process.stdout.readline()
+
+    def load(self, path: str, script: Path, clients: int, seconds: int) -> dict[str, float]:
+        """wrk against a floor route, with its CPU ms per request."""
+        cpu = tree_cpu_seconds(self.process.pid)
+        got = wrk(self.url + path, script, clients, seconds)
+        settle(self.process.pid)
+        got["cpu_ms"] = (tree_cpu_seconds(self.process.pid) - cpu) * 1000 / (got["rate"] * seconds)
+        return got
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(10)
+
+
+def floor_row(label: str, got: dict[str, float], single: float) -> str:
+    return (
+        f"{label:<28} {got['rate']:>8.0f} req/s | pgbench single-row {single:>6.0f} tps -> "
+        f"{got['rate'] / single:.2f} | p50 {got['p50']:.2f} ms p99 {got['p99']:.2f} ms | "
+        f"cpu {got['cpu_ms']:.3f} ms/req | non-2xx {got['non2xx']:.0f}"
+    )
 
 
 def ingest_row(label: str, got: dict[str, float], single: float, same: float) -> str:
@@ -277,7 +330,16 @@ def main() -> None:
     migrate(db, "signals")
     scripts = {
         name: work / name
-        for name in ("ingest.sql", "single.sql", "select.sql", "ingest.lua", "batch.lua", "get.lua")
+        for name in (
+            "ingest.sql",
+            "single.sql",
+            "select.sql",
+            "ingest.lua",
+            "batch.lua",
+            "get.lua",
+            "http.lua",
+            "db.lua",
+        )
     }
     scripts["ingest.sql"].write_text(PGBENCH_INGEST)
     scripts["single.sql"].write_text(PGBENCH_SINGLE_ROW)
@@ -285,6 +347,9 @@ def main() -> None:
     scripts["ingest.lua"].write_text(WRK_INGEST)
     scripts["batch.lua"].write_text(WRK_BATCH)
     scripts["get.lua"].write_text("")
+    # The floors get the same request (body, headers) as POST /ingest.
+    scripts["http.lua"].write_text(WRK_INGEST.replace('"/ingest"', '"/floor/http"'))
+    scripts["db.lua"].write_text(WRK_INGEST.replace('"/ingest"', '"/floor/db"'))
     env = {
         **pg.env("bench"),
         "GATEWAY_SECRET_TOKEN": TOKEN,
@@ -295,14 +360,21 @@ def main() -> None:
     }
     s = args.seconds
     rows: list[str] = []
+    floors: list[str] = []
     api = Api(pg, env)
+    floor = Floor(db)
     try:
         wrk(api.url + "/ingest", scripts["ingest.lua"], 8, 2)  # warm-up
+        wrk(floor.url + "/floor/db", scripts["db.lua"], 8, 2)
         for clients in (1, 8, 32):
             single = pgbench(pg, scripts["single.sql"], clients, s)
             same = pgbench(pg, scripts["ingest.sql"], clients, s)
             got = api.load("/ingest", scripts["ingest.lua"], clients, s)
             rows.append(ingest_row(f"POST /ingest c={clients}", got, single, same))
+            bare = floor.load("/floor/http", scripts["http.lua"], clients, s)
+            floors.append(floor_row(f"Tornado POST c={clients}", bare, single))
+            bare = floor.load("/floor/db", scripts["db.lua"], clients, s)
+            floors.append(floor_row(f"+ aiopg SELECT 1 c={clients}", bare, single))
         single = pgbench(pg, scripts["single.sql"], 8, s)
         batch = api.load("/ingest/batch", scripts["batch.lua"], 8, s)
         rows.append(
@@ -316,7 +388,14 @@ def main() -> None:
         rows.append(
             f"{'GET /signals?limit=50 c=8':<28} {reads['rate']:>8.0f} req/s | "
             f"pgbench same SELECT {select_base:.0f} tps -> {reads['rate'] / select_base:.2f} "
-            f"(target >= 0.25) | p50 {reads['p50']:.2f} ms p99 {reads['p99']:.2f} ms"
+            f"(target >= 0.25) | p50 {reads['p50']:.2f} ms p99 {reads['p99']:.2f} ms | "
+            f"cpu {reads['cpu_ms']:.3f} ms/req"
+        )
+        bare = floor.load("/floor/signals", scripts["get.lua"], 8, s)
+        floors.append(
+            f"{'same query, bare handler c=8':<28} {bare['rate']:>8.0f} req/s | "
+            f"pgbench same SELECT {select_base:.0f} tps -> {bare['rate'] / select_base:.2f} | "
+            f"p50 {bare['p50']:.2f} ms p99 {bare['p99']:.2f} ms | cpu {bare['cpu_ms']:.3f} ms/req"
         )
         latencies = asyncio.run(fixed_rate(api.url, 100, max(s, 10)))
         rows.append(
@@ -325,6 +404,7 @@ def main() -> None:
         )
     finally:
         api.stop()
+        floor.stop()
     try:
         for workers in filter(None, args.workers.split(",")):
             api = Api(pg, env, ("--workers", workers))
@@ -342,6 +422,10 @@ def main() -> None:
     print(f"\napi benchmark ({os.cpu_count()} cores, durable PostgreSQL, {s}s per run)")
     print("cpu = utime+stime of the api's processes over the run / messages stored")
     for row in rows:
+        print("  " + row)
+    print("the stack's floor: plain Tornado handlers on uvloop (tests/perf/floor_server.py),")
+    print("same requests, same database, no validation, parsing or storing")
+    for row in floors:
         print("  " + row)
 
 
