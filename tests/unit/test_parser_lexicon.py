@@ -177,11 +177,14 @@ def test_word_pattern_precheck_never_hides_a_match() -> None:
 
 
 def test_word_pattern_with_a_phrase_of_no_letter() -> None:
-    """A phrase with no letter ("0 a 0") is pre-checked by its own plain search."""
+    """A phrase of digits and single letters ("0 a 0", breakeven) is pre-checked by its own
+    plain search, so the connector of a Portuguese range ("1,04 a 1,06") lets no scan pass."""
     pattern = lexicon.WordPattern(["0 a 0", "stop loss"])
     cases = {
         "stop no 0 a 0": True,
         "sl 0a0": True,
+        "compra: 1,04 a 1,06": False,
+        "alvo 10 a 20": False,
         "stoploss 1.0800": True,
         "stop-loss: 1.0800": True,
         "stop 1.0800": False,

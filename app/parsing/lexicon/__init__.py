@@ -237,7 +237,15 @@ class WordPattern:
     times slower. A phrase may end before a digit ("TP1").
     """
 
-    __slots__ = ("ascii", "first_words", "needs", "others", "regex")
+    __slots__ = (
+        "ascii",
+        "digit_phrase_runs",
+        "digit_phrases",
+        "first_words",
+        "needs",
+        "others",
+        "regex",
+    )
 
     def __init__(self, phrases: Iterable[str]) -> None:
         phrases = list(phrases)
@@ -253,6 +261,11 @@ class WordPattern:
         # "stop", "loss") or all those of its glued form ("stoploss").
         needs: dict[str, set[frozenset[str]]] = {}
         others: list[str] = []
+        # Single letters among digits ("0 a 0", breakeven): the text must hold the letter as a
+        # word, but "a" is also every Portuguese range's connector ("1,04 a 1,06"), so a plain
+        # search for the phrase itself decides, not the whole alternation.
+        digit_phrases: list[str] = []
+        digit_phrase_runs: set[str] = set()
         for phrase in phrases:
             pieces = _pieces(phrase)
             for form in ("".join(pieces), "".join(c for c in pieces if c != " ")):
@@ -260,11 +273,17 @@ class WordPattern:
                 if not runs:
                     others.append(phrase)  # no letter at all
                     break
+                if max(len(run) for run in runs) == 1 and any(c.isdigit() for c in form):
+                    digit_phrases.append(phrase)
+                    digit_phrase_runs.update(runs)
+                    break
                 needs.setdefault(runs[0], set()).add(frozenset(runs))
         self.needs = {first: tuple(sets) for first, sets in needs.items()}
         self.first_words = frozenset(needs)
         # no boundary and no look-ahead: it may also match where the full pattern would not
         self.others = re.compile(trie_pattern(others)) if others else None
+        self.digit_phrases = re.compile(trie_pattern(digit_phrases)) if digit_phrases else None
+        self.digit_phrase_runs = frozenset(digit_phrase_runs)
 
     def may_occur(self, words: AbstractSet[str], text: str) -> bool:
         """False only when no phrase occurs in ``text`` (nor in a slice of it that cuts no
@@ -272,6 +291,12 @@ class WordPattern:
         for first in self.first_words.intersection(words):
             if any(runs <= words for runs in self.needs[first]):
                 return True
+        if (
+            self.digit_phrases is not None
+            and not self.digit_phrase_runs.isdisjoint(words)
+            and self.digit_phrases.search(text) is not None
+        ):
+            return True
         return self.others is not None and self.others.search(text) is not None
 
     def on(self, text: str) -> re.Pattern[str]:
